@@ -1,0 +1,1 @@
+"""Speech recognition: engines that turn an utterance into one of a question's answer values."""

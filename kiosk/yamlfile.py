@@ -1,0 +1,70 @@
+"""Reading YAML data files safely, with errors that name the file, the item and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kiosk.errors import ContentError
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse a YAML file with `safe_load`; a missing or malformed file is a ContentError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ContentError(str(path), "-", "-", "file is missing; restore it from the repository") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContentError(str(path), "-", "-", f"cannot be read ({exc}); it must be UTF-8 text") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ContentError(str(path), "-", "-", f"is not valid YAML{line}: {problem}") from None
+
+
+class Fields:
+    """Typed access to one mapping item of a data file; every failure names file, item and field."""
+
+    def __init__(self, file: str, item: str, raw: Any) -> None:
+        if not isinstance(raw, dict):
+            raise ContentError(file, item, "-", f"must be a mapping, got {type(raw).__name__}")
+        self.file = file
+        self.item = item
+        self.raw: dict[str, Any] = raw
+
+    def error(self, field: str, problem: str) -> ContentError:
+        return ContentError(self.file, self.item, field, problem)
+
+    def text(self, field: str, default: str | None = None) -> str:
+        value = self.raw.get(field, default)
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(field, "must be a non-empty string")
+        return value
+
+    def opt_text(self, field: str) -> str | None:
+        if self.raw.get(field) is None:
+            return None
+        return self.text(field)
+
+    def text_list(self, field: str, default: list[str] | None = None) -> tuple[str, ...]:
+        value = self.raw.get(field, default)
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise self.error(field, "must be a list of non-empty strings")
+        return tuple(value)
+
+    def mapping(self, field: str, default: dict[str, Any] | None = None) -> dict[str, Any]:
+        value = self.raw.get(field, default)
+        if not isinstance(value, dict):
+            raise self.error(field, "must be a mapping")
+        return value
+
+    def only(self, *allowed: str) -> None:
+        """Reject unknown fields: a typo in a field name must not silently drop a rule."""
+        for key in self.raw:
+            if key not in allowed:
+                raise self.error(str(key), f"unknown field; allowed: {', '.join(allowed)}")
