@@ -1,0 +1,76 @@
+"""Answer phrases from `grammars/<lang>/answers.yaml`, and the grammar of each question built from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk.asr.base import Grammar, Phrase
+from kiosk.datafiles import data_dir
+from kiosk.errors import ContentError
+from kiosk.yamlfile import Fields, load_yaml
+
+# Expected YAML shape:
+#   language: ja
+#   always: [unknown, repeat, emergency]
+#   answers:
+#     yes: {source: CLINICAL.md, phrases: ["はい", "はい あり ます"]}
+
+
+@dataclass(frozen=True)
+class AnswerPhrases:
+    """All phrases of a language, by canonical answer value."""
+
+    language: str
+    always: tuple[str, ...]
+    by_answer: dict[str, tuple[Phrase, ...]]
+    sources: dict[str, str]
+    path: Path
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> AnswerPhrases:
+        path = path or data_dir("grammars") / "ja" / "answers.yaml"
+        file = str(path)
+        top = Fields(file, "(top level)", load_yaml(path))
+        top.only("language", "always", "answers")
+        answers = top.mapping("answers")
+        by_answer: dict[str, tuple[Phrase, ...]] = {}
+        sources: dict[str, str] = {}
+        for value, raw in answers.items():
+            item = Fields(file, f"answers.{value}", raw)
+            item.only("source", "phrases")
+            sources[str(value)] = item.text("source")
+            phrases = tuple(Phrase(str(value), tuple(p.split())) for p in item.text_list("phrases"))
+            if not phrases:
+                raise item.error("phrases", "needs at least one phrase")
+            by_answer[str(value)] = phrases
+        always = top.text_list("always")
+        for value in always:
+            if value not in by_answer:
+                raise top.error("always", f"'{value}' has no phrases under 'answers'")
+        result = cls(top.text("language"), always, by_answer, sources, path)
+        result._check_unique()
+        return result
+
+    def _check_unique(self) -> None:
+        # The same words under two answers would make recognition ambiguous (e.g. a yes/no swap).
+        owner: dict[tuple[str, ...], str] = {}
+        for value, phrases in self.by_answer.items():
+            for phrase in phrases:
+                other = owner.setdefault(phrase.words, value)
+                if other != value:
+                    raise ContentError(
+                        str(self.path), f"answers.{value}", "phrases",
+                        f"'{phrase.text}' is also a phrase of '{other}'",
+                    )
+
+    def grammar(self, answers: tuple[str, ...] | list[str]) -> Grammar:
+        """The grammar for a question accepting `answers`, plus the values active everywhere."""
+        values = list(dict.fromkeys([*answers, *self.always]))
+        missing = [v for v in values if v not in self.by_answer]
+        if missing:
+            raise ContentError(str(self.path), ",".join(missing), "phrases", "answer value has no phrases")
+        return Grammar(tuple(p for v in values for p in self.by_answer[v]))
+
+    def all_words(self) -> set[str]:
+        return {w for phrases in self.by_answer.values() for p in phrases for w in p.words}

@@ -1,0 +1,103 @@
+"""The questions, their order and which apply: loaded from `content/questions.yaml`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk.conditions import Condition, parse_condition
+from kiosk.errors import ContentError
+from kiosk.yamlfile import Fields, load_yaml
+
+SECTIONS = ("stroke", "red_flag", "history")
+# Values accepted by every question besides its own answers.
+ALWAYS_ACCEPTED = ("unknown", "repeat", "emergency")
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question: what is said, which answers it takes, and when it applies."""
+
+    id: str
+    section: str
+    text: str
+    answers: tuple[str, ...]
+    ask_if: Condition
+    source: str
+
+    @property
+    def is_safety_gate(self) -> bool:
+        """Stroke and red-flag questions: an uncertain 'no' is asked again."""
+        return self.section in ("stroke", "red_flag")
+
+    @property
+    def recorded_values(self) -> tuple[str, ...]:
+        """Values this question can end up with in a session's answers."""
+        return (*self.answers, "unknown")
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    """The ordered questions. `next_question` never returns a question already asked."""
+
+    questions: tuple[Question, ...]
+
+    @classmethod
+    def load(cls, path: Path) -> Questionnaire:
+        file = str(path)
+        top = Fields(file, "(top level)", load_yaml(path))
+        raw_items = top.raw.get("questions")
+        if not isinstance(raw_items, list) or not raw_items:
+            raise top.error("questions", "must be a non-empty list")
+        questions: list[Question] = []
+        seen: set[str] = set()
+        for index, raw in enumerate(raw_items):
+            item_name = raw.get("id", f"#{index + 1}") if isinstance(raw, dict) else f"#{index + 1}"
+            item = Fields(file, str(item_name), raw)
+            item.only("id", "section", "text", "answers", "ask_if", "source")
+            qid = item.text("id")
+            if qid in seen:
+                raise item.error("id", f"duplicate id '{qid}'")
+            section = item.text("section")
+            if section not in SECTIONS:
+                raise item.error("section", f"'{section}' is not one of {', '.join(SECTIONS)}")
+            answers = item.text_list("answers")
+            clash = set(answers) & set(ALWAYS_ACCEPTED)
+            if clash:
+                raise item.error("answers", f"{', '.join(sorted(clash))} is always accepted; do not list it")
+            ask_if = parse_condition(item, "ask_if")
+            if section != "history" and not ask_if.always:
+                raise item.error("ask_if", "stroke and red-flag questions are asked of everyone")
+            _check_refers_back(item, ask_if, questions)
+            questions.append(Question(qid, section, item.text("text"), answers, ask_if, item.text("source")))
+            seen.add(qid)
+        return cls(tuple(questions))
+
+    def by_id(self, qid: str) -> Question:
+        for q in self.questions:
+            if q.id == qid:
+                return q
+        raise KeyError(qid)
+
+    def ids(self) -> set[str]:
+        return {q.id for q in self.questions}
+
+    def next_question(self, answers: Mapping[str, str], after: str | None) -> Question | None:
+        """The first applicable question after `after` (None: from the start), or None when done."""
+        start = 0 if after is None else [q.id for q in self.questions].index(after) + 1
+        for q in self.questions[start:]:
+            if q.ask_if.holds(answers):
+                return q
+        return None
+
+
+def _check_refers_back(item: Fields, ask_if: Condition, earlier: list[Question]) -> None:
+    # Referring only to earlier questions keeps the flow a straight line: no loops, no repeats.
+    known = {q.id: q for q in earlier}
+    for qid, values in ask_if.literals():
+        if qid not in known:
+            raise item.error("ask_if", f"'{qid}' is not an earlier question")
+        bad = values - set(known[qid].recorded_values)
+        if bad:
+            raise ContentError(item.file, item.item, "ask_if", f"'{qid}' has no answer {sorted(bad)}")

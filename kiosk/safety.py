@@ -1,0 +1,61 @@
+"""Safety invariants of the rules, proven over all answer combinations by checking the rule data itself.
+
+The level is the maximum over rules, and each rule is an OR of ANDs of "question has one of these answers".
+Order the answers of stroke and red-flag questions no < unknown < yes. A test of such a question is safe
+when it also accepts every higher answer, or when each higher answer it leaves out fires, on its own, a
+rule of at least the same level. Then raising an answer can switch a rule off only where an equal or higher
+rule switches on, so the maximum never falls: "yes" instead of "no" never lowers the level, and "unknown"
+never gives less than "no", whatever the other answers are. These checks run when content loads, so an edit that breaks them
+stops the kiosk instead of reaching a patient.
+"""
+
+from __future__ import annotations
+
+from kiosk.errors import ContentError
+from kiosk.levels import EMERGENCY, rank
+from kiosk.questionnaire import Questionnaire
+from kiosk.triage import RuleSet
+
+ORDER = ("no", "unknown", "yes")
+
+
+def missing_higher(values: frozenset[str]) -> list[str]:
+    """Answers above the lowest accepted one (in no < unknown < yes) that the test does not accept."""
+    ranks = [ORDER.index(v) for v in values if v in ORDER]
+    if not ranks:
+        return []
+    return [ORDER[r] for r in range(min(ranks), len(ORDER)) if ORDER[r] not in values]
+
+
+def fires_alone(rules: RuleSet, qid: str, answer: str, at_least: str) -> bool:
+    """Some rule of level >= `at_least` fires whenever `qid` == `answer`, whatever else was answered."""
+    return any(rank(r.level) >= rank(at_least) and any(
+        len(c.tests) == 1 and c.tests[0][0] == qid and answer in c.tests[0][1] for c in r.when.clauses)
+        for r in rules.rules)
+
+
+def check_rules(questionnaire: Questionnaire, rules: RuleSet, rules_file: str, questions_file: str) -> None:
+    """Raise ContentError naming the rule or question that breaks a safety invariant."""
+    gate = {q.id for q in questionnaire.questions if q.is_safety_gate}
+    stroke = [q.id for q in questionnaire.questions if q.section == "stroke"]
+    for rule in rules.rules:
+        for qid, values in rule.when.literals():
+            if qid not in gate:
+                continue
+            for higher in missing_higher(values):
+                if not fires_alone(rules, qid, higher, rule.level):
+                    raise ContentError(
+                        rules_file, rule.id, "when",
+                        f"fires on '{qid}' in {sorted(values)} but not on the higher answer '{higher}', and no "
+                        f"rule of level {rule.level} or above fires on '{higher}' alone: answering '{higher}' "
+                        f"could lower the level (order no < unknown < yes)")
+    for qid in stroke:
+        if not fires_alone(rules, qid, "yes", EMERGENCY):
+            raise ContentError(rules_file, qid, "when",
+                               f"no emergency rule fires on '{qid}' = yes by itself: every stroke sign means 119")
+    for q in questionnaire.questions:
+        # A question skipped because of a red-flag answer could hide a finding: forbid it.
+        used = q.ask_if.questions() & gate
+        if used:
+            raise ContentError(questions_file, q.id, "ask_if",
+                               f"depends on stroke/red-flag answers {sorted(used)}; those must not skip questions")
