@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+import pytest
+
+from kiosk.content import Content
+
+
+@pytest.fixture(scope="session")
+def content() -> Content:
+    return Content.load()
