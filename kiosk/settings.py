@@ -1,0 +1,180 @@
+"""Settings: frozen dataclasses read from a TOML file and environment variables.
+
+Where settings come from, later winning:
+  1. the defaults below;
+  2. a TOML file: `--config FILE`, else $KIOSK_CONFIG, else /etc/kiosk/kiosk.toml or
+     ~/.config/kiosk/kiosk.toml when present; tables [site], [dialog], [listen], [models], [storage];
+  3. environment variables KIOSK_MODE, KIOSK_ENGINE, KIOSK_VOSK_MODEL, KIOSK_WHISPER_MODEL, KIOSK_DB.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from kiosk.errors import SettingsError
+
+
+def _data_home() -> Path:
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "kiosk"
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    mode: str = "home"
+    """'home': tell the person to call 119; 'clinic': also tell them staff are coming and alert staff."""
+    staff_alert_command: tuple[str, ...] = ()
+    """Program and fixed arguments run (without a shell) to alert staff in clinic mode."""
+    fallback: str = "keyboard"
+    """When voice answers keep failing: 'keyboard' (keys/touch), 'staff' (call staff), or 'none'."""
+
+
+@dataclass(frozen=True)
+class DialogSettings:
+    max_reprompts: int = 2
+    """Re-asks after silence or an answer not understood, before the fallback."""
+    confirm_no_below: float = 0.85
+    """On stroke/red-flag questions, a 'no' with lower confidence is asked again."""
+    recheck_no_min: float = 0.6
+    """On that second asking, a 'no' below this confidence is recorded as 'unknown' (never as 'no')."""
+    spoken_advice: int = 3
+    """How many advice items are spoken (the screen and event stream show all)."""
+
+
+@dataclass(frozen=True)
+class ListenSettings:
+    input_device: str = ""
+    """Microphone by name substring or index; empty: the system default."""
+    output_device: str = ""
+    """Speaker by name substring or index; empty: the system default."""
+    trailing_silence: float = 1.2
+    """Seconds of silence after speech that end an answer (generous for elderly speakers)."""
+    no_input: float = 8.0
+    """Seconds without speech before the question is asked again; 0 turns the timeout off."""
+    max_utterance: float = 15.0
+    """Longest answer in seconds."""
+    vad_mode: int = 2
+    """webrtcvad aggressiveness 0-3."""
+    echo_cancellation: bool = False
+    """True only when the audio system cancels the kiosk's own voice; otherwise input is muted while speaking."""
+    emergency_repeats: int = 0
+    """How often the emergency prompt repeats while unacknowledged; 0: until acknowledged."""
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    engine: str = "vosk"
+    """'vosk' (default, runs on a Raspberry Pi) or 'whisper' (faster CPU, optional extra)."""
+    vosk_model: Path = field(default_factory=lambda: _data_home() / "models" / "vosk-model-small-ja-0.22")
+    whisper_model: Path = field(default_factory=lambda: _data_home() / "models" / "whisper-base")
+    threads: int = 2
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    database: Path = field(default_factory=lambda: _data_home() / "sessions.sqlite3")
+    """Session records (answers and outcomes only, no audio, no names)."""
+    record_audio: bool = False
+    """Keep answer audio for quality checks (off by default)."""
+    audio_dir: Path = field(default_factory=lambda: _data_home() / "audio")
+    audio_max_mb: int = 200
+    audio_max_days: int = 14
+
+
+@dataclass(frozen=True)
+class Settings:
+    site: SiteSettings = field(default_factory=SiteSettings)
+    dialog: DialogSettings = field(default_factory=DialogSettings)
+    listen: ListenSettings = field(default_factory=ListenSettings)
+    models: ModelSettings = field(default_factory=ModelSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
+
+
+_ENV = {
+    "KIOSK_MODE": ("site", "mode"),
+    "KIOSK_ENGINE": ("models", "engine"),
+    "KIOSK_VOSK_MODEL": ("models", "vosk_model"),
+    "KIOSK_WHISPER_MODEL": ("models", "whisper_model"),
+    "KIOSK_DB": ("storage", "database"),
+}
+_CHOICES = {("site", "mode"): ("home", "clinic"), ("site", "fallback"): ("keyboard", "staff", "none"),
+            ("models", "engine"): ("vosk", "whisper")}
+
+
+def load_settings(config: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Defaults, then the TOML file, then the environment."""
+    env = dict(os.environ) if environ is None else environ
+    settings = Settings()
+    path = config or _default_config(env)
+    if path is not None:
+        settings = _apply(settings, _read_toml(path), str(path))
+    overrides: dict[str, dict[str, Any]] = {}
+    for var, (section, name) in _ENV.items():
+        if env.get(var):
+            overrides.setdefault(section, {})[name] = env[var]
+    return _apply(settings, overrides, "environment")
+
+
+def _default_config(env: dict[str, str]) -> Path | None:
+    if env.get("KIOSK_CONFIG"):
+        return Path(env["KIOSK_CONFIG"])
+    for candidate in (Path("/etc/kiosk/kiosk.toml"), Path.home() / ".config" / "kiosk" / "kiosk.toml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise SettingsError(f"settings file {path} does not exist; create it or drop --config") from None
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"settings file {path} cannot be read: {exc}") from None
+
+
+def _apply(settings: Settings, data: dict[str, Any], origin: str) -> Settings:
+    sections = {f.name: getattr(settings, f.name) for f in fields(settings)}
+    for section, values in data.items():
+        if section not in sections or not isinstance(values, dict):
+            raise SettingsError(f"{origin}: unknown settings table [{section}]; known: {', '.join(sections)}")
+        current = sections[section]
+        types = {f.name: f for f in fields(current)}
+        changes: dict[str, Any] = {}
+        for name, value in values.items():
+            if name not in types:
+                raise SettingsError(f"{origin}: [{section}] has no setting '{name}'; known: {', '.join(types)}")
+            changes[name] = _convert(origin, section, name, getattr(current, name), value)
+        sections[section] = replace(current, **changes)
+    return Settings(**sections)
+
+
+def _convert(origin: str, section: str, name: str, default: Any, value: Any) -> Any:
+    where = f"{origin}: [{section}] {name}"
+    try:
+        if isinstance(default, bool):
+            if isinstance(value, str):
+                return value.strip().lower() in ("1", "true", "yes", "on")
+            return bool(value)
+        if isinstance(default, Path):
+            return Path(str(value)).expanduser()
+        if isinstance(default, tuple):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise SettingsError(f"{where} must be a list of strings, e.g. [\"/usr/bin/notify\", \"staff\"]")
+            return tuple(value)
+        if isinstance(default, (int, float)):
+            number = type(default)(value)
+            if number < 0:
+                raise SettingsError(f"{where} must not be negative")
+            return number
+        text = str(value)
+        allowed = _CHOICES.get((section, name))
+        if allowed and text not in allowed:
+            raise SettingsError(f"{where} is '{text}'; choose one of {', '.join(allowed)}")
+        return text
+    except (TypeError, ValueError):
+        raise SettingsError(f"{where}: '{value}' is not a valid {type(default).__name__}") from None

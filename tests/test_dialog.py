@@ -1,0 +1,126 @@
+"""Dialog behaviour people expect: repeat, reprompts, fallback, unsure 'no', calls for help, records."""
+
+from __future__ import annotations
+
+from kiosk.actions import Ask, Emergency, Fallback, Finished, Say, Understood
+from kiosk.content import Content
+from kiosk.dialog import Dialog, State
+from kiosk.settings import DialogSettings, SiteSettings
+from kiosk.understanding import Heard
+from tests.fakes import FakeClock
+
+
+def new(content: Content, **site: str) -> tuple[Dialog, list[object]]:
+    dialog = Dialog(content, SiteSettings(**site), DialogSettings(), FakeClock(), "test")  # type: ignore[arg-type]
+    return dialog, list(dialog.start())
+
+
+def asks(actions: list[object]) -> list[Ask]:
+    return [a for a in actions if isinstance(a, Ask)]
+
+
+def test_start_welcomes_and_asks_the_first_stroke_question(content: Content) -> None:
+    _, actions = new(content)
+    assert isinstance(actions[0], Say) and "診断ではありません" in actions[0].text
+    assert asks(actions)[0].question_id == "stroke_limb"
+
+
+def test_repeat_asks_the_same_question_again_with_a_hint(content: Content) -> None:
+    dialog, _ = new(content)
+    again = asks(dialog.hear(Heard("repeat", "もう一度")))
+    assert again[0].question_id == "stroke_limb" and again[0].attempt == 2
+    assert "「はい」か「いいえ」" in again[0].text
+
+
+def test_silence_reprompts_then_falls_back_then_records_unknown(content: Content) -> None:
+    dialog, _ = new(content, fallback="staff")
+    first = dialog.no_input()
+    assert [type(a) for a in first] == [Say, Ask] and "聞こえません" in first[0].text  # type: ignore[attr-defined]
+    dialog.no_input()
+    third = dialog.no_input()
+    assert isinstance(third[0], Fallback) and third[0].mode == "staff"
+    dialog.no_input()
+    dialog.no_input()
+    last = dialog.no_input()
+    assert any(isinstance(a, Understood) and a.answer == "unknown" for a in last)
+    assert dialog.answers["stroke_limb"] == "unknown"
+    assert asks(last)[0].question_id == "stroke_face"
+
+
+def test_not_understood_is_asked_again_not_guessed(content: Content) -> None:
+    dialog, _ = new(content)
+    actions = dialog.hear(Heard(None, "今日はいい天気"))
+    assert "聞き取れません" in actions[0].text  # type: ignore[attr-defined]
+    assert asks(actions)[0].question_id == "stroke_limb"
+    assert "stroke_limb" not in dialog.answers
+
+
+def test_unsure_no_on_a_red_flag_is_asked_again(content: Content) -> None:
+    dialog, _ = new(content)
+    actions = dialog.hear(Heard("no", "いいえ", 0.5))
+    assert "念のため" in actions[0].text  # type: ignore[attr-defined]
+    assert asks(actions)[0].question_id == "stroke_limb"
+    dialog.hear(Heard("no", "いいえ", 0.95))
+    assert dialog.answers["stroke_limb"] == "no"
+
+
+def test_unsure_no_twice_is_recorded_as_unknown_never_as_no(content: Content) -> None:
+    dialog, _ = new(content)
+    dialog.hear(Heard("no", "いいえ", 0.5))
+    dialog.hear(Heard("no", "いいえ", 0.3))
+    assert dialog.answers["stroke_limb"] == "unknown"
+
+
+def test_unsure_yes_escalates_at_once(content: Content) -> None:
+    dialog, _ = new(content)
+    actions = dialog.hear(Heard("yes", "はい", 0.2))
+    assert any(isinstance(a, Emergency) for a in actions)
+
+
+def test_call_for_help_at_any_time_is_an_emergency(content: Content) -> None:
+    dialog, _ = new(content)
+    for _ in range(8):
+        dialog.hear(Heard("no", "いいえ"))
+    actions = dialog.hear(Heard("emergency", "救急車を呼んで"))
+    assert isinstance(actions[0], Emergency) and "助けを求める声" in actions[0].text
+    finished = actions[-1]
+    assert isinstance(finished, Finished) and finished.outcome.level == "emergency"
+    assert finished.record["emergency_request"] is True
+    assert dialog.state is State.FINISHED and dialog.hear(Heard("no", "いいえ")) == []
+
+
+def test_clinic_emergency_tells_staff_are_coming_and_alerts(content: Content) -> None:
+    dialog, _ = new(content, mode="clinic")
+    emergency = dialog.hear(Heard("yes", "はい"))[1]
+    assert isinstance(emergency, Emergency) and emergency.alert_staff
+    assert "スタッフを呼んでいます" in emergency.text and "119" in emergency.text
+    home, _ = new(content, mode="home")
+    at_home = home.hear(Heard("yes", "はい"))[1]
+    assert isinstance(at_home, Emergency) and not at_home.alert_staff and "119" in at_home.text
+
+
+def test_a_session_record_has_answers_outcome_and_timings_but_no_words(content: Content) -> None:
+    clock = FakeClock()
+    dialog = Dialog(content, SiteSettings(), DialogSettings(), clock, "test")
+    dialog.start()
+    clock.advance(4.0)
+    dialog.hear(Heard("no", "いいえ、ありません"))
+    clock.advance(2.0)
+    actions = dialog.hear(Heard("yes", "はい"))
+    record = actions[-1].record  # type: ignore[attr-defined]
+    assert record["answers"] == {"stroke_limb": "no", "stroke_face": "yes"}
+    assert [t["seconds"] for t in record["turns"]] == [4.0, 2.0]
+    assert record["duration_s"] == 6.0 and record["completed"] and record["level"] == "emergency"
+    assert "いいえ、ありません" not in str(record), "what was said is not stored"
+
+
+def test_knee_questions_are_skipped_without_knee_trouble(content: Content) -> None:
+    from tests.scripted import by_id, run_session
+
+    base = {"place": "back", "side": "both", "onset": "gradual", "duration": "weeks", "work_posture": "neither"}
+    run = run_session(content, by_id(base, content))
+    assert not [q for q in run.asked if q.startswith("knee_") and q != "knee_giving_way"]
+    knee = run_session(content, by_id({**base, "place": "knee", "knee_giving_way": "yes",
+                                       "knee_situation": "stairs"}, content))
+    assert {"knee_situation", "knee_more_often", "knee_swelling", "knee_locking"} <= set(knee.asked)
+    assert "claudication" not in knee.asked

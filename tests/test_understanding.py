@@ -1,0 +1,76 @@
+"""Typed-answer understanding: Japanese normalisation, leftmost-longest phrases, contradictions."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kiosk.asr.base import Recognition
+from kiosk.content import Content
+from kiosk.normalize import Normalizer
+from kiosk.understanding import Understanding
+
+YES_NO = ("yes", "no", "unknown", "repeat", "emergency")
+SIDE = ("right", "left", "both", "unknown", "repeat", "emergency")
+DURATION = ("today", "days", "weeks", "months", "unknown", "repeat", "emergency")
+
+
+@pytest.fixture(scope="module")
+def understanding(content: Content) -> Understanding:
+    return Understanding(content.phrases, Normalizer.load())
+
+
+@pytest.mark.parametrize(("said", "accepted", "expected"), [
+    ("はい", YES_NO, "yes"), ("はい、あります", YES_NO, "yes"), ("ハイ", YES_NO, "yes"), ("ﾊｲ", YES_NO, "yes"),
+    ("ええ", YES_NO, "yes"), ("うん", YES_NO, "yes"), ("あります。", YES_NO, "yes"), ("はい　そうです", YES_NO, "yes"),
+    ("いいえ", YES_NO, "no"), ("いいえ、ありません。", YES_NO, "no"), ("ありません", YES_NO, "no"),
+    ("しびれはないです", YES_NO, "no"), ("イイエ", YES_NO, "no"), ("違います", YES_NO, "no"),
+    ("わかりません", YES_NO, "unknown"), ("分かりません", YES_NO, "unknown"), ("わからないです", YES_NO, "unknown"),
+    ("もう一度", YES_NO, "repeat"), ("もう1回お願いします", YES_NO, "repeat"), ("え？", YES_NO, "repeat"),
+    ("救急車を呼んで", YES_NO, "emergency"), ("助けて！", SIDE, "emergency"), ("はい、助けてください", YES_NO, "emergency"),
+    ("右です", SIDE, "right"), ("右側です", SIDE, "right"), ("ひだり", SIDE, "left"), ("両足です", SIDE, "both"),
+    ("りょうほう", SIDE, "both"), ("はい、右です", SIDE, "right"),
+    ("今日", DURATION, "today"), ("２、３日前", DURATION, "days"), ("きのうから", DURATION, "days"),
+    ("３週間", DURATION, "weeks"), ("半年くらい", DURATION, "months"), ("２年前から", DURATION, "months"),
+])
+def test_understood(understanding: Understanding, said: str, accepted: tuple[str, ...], expected: str) -> None:
+    assert understanding.understand(said, accepted).answer == expected
+
+
+@pytest.mark.parametrize(("said", "accepted"), [
+    ("はい、いいえ", YES_NO),            # contradictory: ask again rather than guess
+    ("あるかもしれないけど、ないです", YES_NO),
+    ("右です", YES_NO),                   # an answer this question does not take
+    ("どちらでもない", YES_NO),           # must not be read as ない (= no)
+    ("今日はいい天気ですね", YES_NO), ("お茶はいかが", YES_NO),
+    ("", YES_NO), ("えーと", YES_NO), ("まえ", YES_NO),
+    ("はい", SIDE),
+])
+def test_not_understood(understanding: Understanding, said: str, accepted: tuple[str, ...]) -> None:
+    assert understanding.understand(said, accepted).answer is None
+
+
+def test_recognizer_unknown_is_an_answer_only_when_wakarimasen_was_said(understanding: Understanding) -> None:
+    assert understanding.from_recognition(Recognition("unknown", "わかり ませ ん", 0.9)).answer == "unknown"
+    assert understanding.from_recognition(Recognition("unknown", "", 0.0)).answer is None
+    assert understanding.from_recognition(Recognition("unknown", "[unk]", 0.3)).answer is None
+    assert understanding.from_recognition(Recognition("yes", "はい", 0.8)).answer == "yes"
+
+
+CONTENT = Content.load()
+UNDERSTANDING = Understanding(CONTENT.phrases, Normalizer.load())
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.text(max_size=60))
+def test_any_text_is_handled(text: str) -> None:
+    heard = UNDERSTANDING.understand(text, YES_NO)
+    assert heard.answer in (*YES_NO, None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(prefix=st.text(alphabet="あいうえおかきくけこ、。 ", max_size=8),
+       suffix=st.text(alphabet="あいうえおかきくけこ、。 ", max_size=8))
+def test_yes_and_no_together_are_never_taken_as_one_of_them(prefix: str, suffix: str) -> None:
+    assert UNDERSTANDING.understand(f"はい{prefix}いいえ{suffix}", YES_NO).answer in (None, "emergency")
