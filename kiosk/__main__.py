@@ -1,0 +1,112 @@
+"""Command line: the one place that turns arguments into settings and builds the real objects."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from kiosk.clock import SystemClock
+from kiosk.content import Content
+from kiosk.dialog import Dialog
+from kiosk.errors import KioskError
+from kiosk.history import SessionStore
+from kiosk.normalize import Normalizer
+from kiosk.settings import Settings, load_settings
+from kiosk.staff_alert import StaffAlert
+from kiosk.textsession import TypedSession
+from kiosk.understanding import Understanding
+
+log = logging.getLogger("kiosk")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="kiosk: %(levelname)s: %(message)s", stream=sys.stderr)
+    try:
+        settings = load_settings(args.config)
+        return int(args.func(args, settings))
+    except KioskError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk", description="足腰セルフチェック: offline voice self-check")
+    parser.add_argument("--config", type=Path, help="settings file (TOML); default $KIOSK_CONFIG")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--text", action="store_true", help="type the answers at a terminal")
+    mode.add_argument("--jsonl", action="store_true", help="JSON lines on stdout, one answer per stdin line")
+    parser.set_defaults(func=_run)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    history = sub.add_parser("history", help="show recent sessions")
+    history.add_argument("-n", type=int, default=20, help="how many sessions (default 20)")
+    history.add_argument("--json", action="store_true", help="one JSON object per line")
+    history.set_defaults(func=_history)
+
+    check = sub.add_parser("check", help="validate all content files and exit")
+    check.set_defaults(func=_check)
+
+    from kiosk import voicecli  # noqa: PLC0415 - voice commands live with the voice code
+
+    voicecli.add_commands(sub)
+    return parser
+
+
+def build_text_session(settings: Settings, jsonl: bool, out: object = None) -> TypedSession:
+    content = Content.load()
+    channel = "jsonl" if jsonl else "text"
+    # Typing is already the fallback for voice, so typed sessions never fall back further.
+    site = settings.site.__class__(settings.site.mode, settings.site.staff_alert_command, "none")
+    dialog = Dialog(content, site, settings.dialog, SystemClock(), channel)
+    understanding = Understanding(content.phrases, Normalizer.load())
+    return TypedSession(dialog, understanding, SessionStore(settings.storage.database),
+                        StaffAlert(settings.site.staff_alert_command), out or sys.stdout, jsonl)  # type: ignore[arg-type]
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.text or args.jsonl:
+        session = build_text_session(settings, jsonl=args.jsonl)
+        prompt = None if args.jsonl else (lambda: print("> ", end="", flush=True))
+        finished = session.run(sys.stdin, prompt)
+        return 0 if finished is not None else 1
+    from kiosk import voicecli  # noqa: PLC0415
+
+    return voicecli.run_voice(args, settings)
+
+
+def _history(args: argparse.Namespace, settings: Settings) -> int:
+    rows = SessionStore(settings.storage.database).recent(args.n)
+    if not rows:
+        print(f"no sessions recorded yet in {settings.storage.database}")
+    for row in rows:
+        if args.json:
+            print(json.dumps(row, ensure_ascii=False))
+            continue
+        from datetime import datetime  # noqa: PLC0415
+
+        when = datetime.fromtimestamp(row["started_at"]).strftime("%Y-%m-%d %H:%M")
+        state = "done" if row["completed"] else "stopped"
+        print(f"#{row['id']:<5} {when}  {row['channel']:<6} {state:<7} {row['level'] or '-':<10} "
+              f"{row['duration_s']:>6.1f}s  {len(row['answers'])} answers  {', '.join(row['reasons'][:3])}")
+    return 0
+
+
+def _check(args: argparse.Namespace, settings: Settings) -> int:
+    content = Content.load()
+    Normalizer.load()
+    print(f"content OK: {len(content.questionnaire.questions)} questions, {len(content.rules.rules)} rules, "
+          f"{len(content.outcomes.advice)} advice items, {len(content.prompt_texts())} prompt texts")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""Completed sessions in SQLite: time, answers, outcome, reasons, timings. No names, no audio."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from kiosk.errors import StorageError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at REAL NOT NULL,
+    duration_s REAL NOT NULL,
+    channel TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    completed INTEGER NOT NULL,
+    level TEXT,
+    departments TEXT NOT NULL,
+    reasons TEXT NOT NULL,
+    answers TEXT NOT NULL,
+    turns TEXT NOT NULL,
+    emergency_request INTEGER NOT NULL,
+    version TEXT NOT NULL
+)
+"""
+_COLUMNS = ("started_at", "duration_s", "channel", "mode", "completed", "level", "departments", "reasons",
+            "answers", "turns", "emergency_request", "version")
+_JSON = {"departments", "reasons", "answers", "turns"}
+
+
+class SessionStore:
+    """Appends one row per session; each write is its own transaction, so finished rows survive a crash."""
+
+    def __init__(self, path: Path, timeout: float = 2.0) -> None:
+        self.path = path
+        self.timeout = timeout
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.path.exists():
+                # Readable by the kiosk's user only: answers about health are private.
+                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+            conn = sqlite3.connect(self.path, timeout=self.timeout)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute(_SCHEMA)
+            return conn
+        except (OSError, sqlite3.Error) as exc:
+            raise StorageError(f"session database {self.path} cannot be opened ({exc}); check that the folder "
+                               f"exists, is writable by this user and the disk is not full") from None
+
+    def save(self, record: dict[str, Any]) -> int:
+        """Store a session record; StorageError if the database is locked, read-only or the disk is full."""
+        values = [json.dumps(record.get(c), ensure_ascii=False) if c in _JSON else record.get(c) for c in _COLUMNS]
+        values[_COLUMNS.index("completed")] = int(bool(record.get("completed")))
+        values[_COLUMNS.index("emergency_request")] = int(bool(record.get("emergency_request")))
+        conn = self._connect()
+        try:
+            with conn:
+                cursor = conn.execute(
+                    f"INSERT INTO sessions ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
+                    values)
+            return int(cursor.lastrowid or 0)
+        except sqlite3.Error as exc:
+            raise StorageError(f"session could not be saved to {self.path} ({exc}); the self-check itself "
+                               f"was not affected; free disk space or fix permissions") from None
+        finally:
+            conn.close()
+
+    def recent(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The latest sessions, newest first."""
+        if not self.path.exists():
+            return []
+        conn = self._connect()
+        try:
+            rows = conn.execute(f"SELECT id, {', '.join(_COLUMNS)} FROM sessions ORDER BY id DESC LIMIT ?",
+                                (limit,)).fetchall()
+        except sqlite3.Error as exc:
+            raise StorageError(f"session database {self.path} cannot be read ({exc})") from None
+        finally:
+            conn.close()
+        result = []
+        for row in rows:
+            item = dict(zip(("id", *_COLUMNS), row))
+            for key in _JSON:
+                item[key] = json.loads(item[key])
+            result.append(item)
+        return result

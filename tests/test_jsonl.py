@@ -1,0 +1,101 @@
+"""The JSON-lines session driven by a program, as a subprocess, through every question path."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from kiosk.content import Content
+from kiosk.history import SessionStore
+from tests.jsonl_driver import UTTERANCES, answers_by_id, drive
+
+NEUTRAL = {"side": "both", "onset": "gradual", "duration": "weeks"}
+
+
+def test_every_question_path_through_jsonl(content: Content, tmp_path: Path) -> None:
+    branching = {q.id: q.recorded_values for q in content.questionnaire.questions
+                 if any(q.id in other.ask_if.questions() for other in content.questionnaire.questions)}
+    db = tmp_path / "s.db"
+    asked_anywhere: set[str] = set()
+    combos = list(itertools.product(*branching.values()))
+    for combo in combos:
+        values = {**NEUTRAL, **dict(zip(branching, combo))}
+        events, code, err = drive(answers_by_id(values), db)
+        assert code == 0, err
+        asks = [e for e in events if e["type"] == "ask"]
+        heard = [e for e in events if e["type"] == "heard"]
+        assert len({e["id"] for e in asks}) == len(heard), "each question is answered once"
+        for e in heard:
+            if e["id"] in values:
+                assert e["answer"] == values[e["id"]], e
+        assert events[-1]["type"] == "outcome" and events[-1]["departments"] and events[-1]["reasons"] is not None
+        asked_anywhere |= {e["id"] for e in asks}
+    assert asked_anywhere == content.questionnaire.ids()
+    assert len(SessionStore(db).recent(1000)) == len(combos)
+
+
+def test_event_shapes(tmp_path: Path) -> None:
+    events, code, _ = drive(answers_by_id({"stroke_face": "yes"}), tmp_path / "s.db")
+    assert code == 0
+    ask = next(e for e in events if e["type"] == "ask")
+    assert set(ask) >= {"type", "id", "text", "answers"} and ask["answers"] == ["yes", "no"]
+    assert {"type": "heard", "id": "stroke_limb", "answer": "no"}.items() <= events[3].items()
+    kinds = [e["type"] for e in events]
+    assert kinds[-2:] == ["emergency", "outcome"]
+    outcome = events[-1]
+    assert outcome["level"] == "emergency" and outcome["departments"] == ["neuro"] and outcome["reasons"]
+    assert all(e["text"] for e in events if e["type"] in ("say", "ask"))
+
+
+def test_unclear_lines_are_asked_again_then_understood(tmp_path: Path) -> None:
+    replies = iter(["？？？", "ぶぶぶ", "はい"])
+    events, code, _ = drive(lambda e: next(replies, UTTERANCES["no"]), tmp_path / "s.db")
+    asks = [e for e in events if e["type"] == "ask" and e["id"] == "stroke_limb"]
+    assert [a["attempt"] for a in asks] == [1, 2, 3]
+    assert any(e["type"] == "say" and "聞き取れません" in e["text"] for e in events)
+    assert events[-1]["level"] == "emergency"
+
+
+def test_lines_never_understood_become_unknown_not_no(tmp_path: Path) -> None:
+    replies = iter(["？？？", "ぶぶぶ", "えーと"])
+    events, code, _ = drive(lambda e: next(replies, UTTERANCES["no"]), tmp_path / "s.db")
+    heard = next(e for e in events if e["type"] == "heard")
+    assert heard == {**heard, "id": "stroke_limb", "answer": "unknown"}
+    assert events[-1]["level"] == "urgent"  # an unanswered stroke question is never treated as "no"
+
+
+def test_end_of_input_stops_cleanly_and_keeps_the_partial_record(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    env = {**os.environ, "KIOSK_DB": str(db), "KIOSK_CONFIG": ""}
+    proc = subprocess.run([sys.executable, "-m", "kiosk", "--jsonl"], input="いいえ\nいいえ\n", text=True,
+                          capture_output=True, env=env, timeout=60)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    last = json.loads(proc.stdout.splitlines()[-1])
+    assert last == {"type": "say", "text": "セルフチェックを中断しました。"}
+    record = SessionStore(db).recent(1)[0]
+    assert not record["completed"] and record["answers"] == {"stroke_limb": "no", "stroke_face": "no"}
+
+
+def test_unwritable_database_still_gives_the_outcome(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    events, code, err = drive(answers_by_id({"stroke_limb": "yes"}), blocked / "s.db")
+    assert code == 0 and events[-1]["level"] == "emergency"
+    assert "cannot be opened" in err and "Traceback" not in err
+
+
+def test_history_command_lists_sessions(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    drive(answers_by_id({"stroke_speech": "yes"}), db)
+    env = {**os.environ, "KIOSK_DB": str(db), "KIOSK_CONFIG": ""}
+    out = subprocess.run([sys.executable, "-m", "kiosk", "history", "--json"], text=True, capture_output=True,
+                         env=env, timeout=60)
+    rows: list[dict[str, Any]] = [json.loads(x) for x in out.stdout.splitlines()]
+    assert rows[0]["level"] == "emergency" and rows[0]["reasons"] == ["stroke_speech"]
+    human = subprocess.run([sys.executable, "-m", "kiosk", "history"], text=True, capture_output=True, env=env)
+    assert "emergency" in human.stdout and "stroke_speech" in human.stdout
