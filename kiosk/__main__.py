@@ -44,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--text", action="store_true", help="type the answers at a terminal")
     mode.add_argument("--jsonl", action="store_true", help="JSON lines on stdout, one answer per stdin line")
+    parser.add_argument("--events", action="store_true", help="voice mode: print events as JSON lines for a screen")
+    parser.add_argument("--once", action="store_true", help="voice mode: run one session, then exit")
     parser.set_defaults(func=_run)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 

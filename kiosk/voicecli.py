@@ -1,19 +1,296 @@
-"""Voice commands of the command line (filled in with the voice loop)."""
+"""Voice commands: the spoken kiosk, replay, recognize, models and prompts."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
 import sys
+from pathlib import Path
 from typing import Any
 
+from kiosk.asr.base import Grammar
+from kiosk.audio.wav import wav_to_chunks, write_wav
+from kiosk.clock import SystemClock
+from kiosk.content import Content
+from kiosk.errors import AudioError, KioskError, ModelError
+from kiosk.history import SessionStore
 from kiosk.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def add_commands(sub: Any) -> None:
-    """Register the voice subcommands."""
+    """Register the voice subcommands on the main parser."""
+    replay = sub.add_parser("replay", help="run a whole session from recorded answer files")
+    replay.add_argument("source", type=Path, help="folder of WAV files (one per answer, in name order) or a "
+                                                 "manifest (.txt/.json list of WAV paths)")
+    replay.add_argument("--out", type=Path, default=Path("replay-out"), help="where to write the results")
+    replay.add_argument("--engine", choices=("vosk", "whisper"), help="recognizer (default: settings)")
+    replay.add_argument("--store", action="store_true", help="also record the session in the history")
+    replay.set_defaults(func=cmd_replay)
 
+    rec = sub.add_parser("recognize", help="recognise answers in WAV files (one JSON line per file)")
+    rec.add_argument("files", type=Path, nargs="+")
+    which = rec.add_mutually_exclusive_group(required=True)
+    which.add_argument("--question", help="use this question's grammar")
+    which.add_argument("--answers", help="comma-separated answer values, e.g. yes,no,unknown")
+    rec.add_argument("--engine", choices=("vosk", "whisper"))
+    rec.set_defaults(func=cmd_recognize)
+
+    models = sub.add_parser("models", help="install or verify speech models")
+    msub = models.add_subparsers(dest="models_command", required=True, metavar="ACTION")
+    install = msub.add_parser("install", help="download (once) and verify a model")
+    install.add_argument("name", nargs="?", default="vosk-model-small-ja-0.22")
+    install.add_argument("--from-zip", type=Path, help="install from a zip downloaded on another machine")
+    install.add_argument("--dest", type=Path, help="folder to install into (default: beside the configured path)")
+    install.set_defaults(func=cmd_models_install)
+    verify = msub.add_parser("verify", help="check every file's size and sha256")
+    verify.add_argument("name", nargs="?", default=None)
+    verify.add_argument("--dir", type=Path, help="model folder (default: the configured path)")
+    verify.set_defaults(func=cmd_models_verify)
+
+    prompts = sub.add_parser("prompts", help="pre-render or check the spoken prompts")
+    psub = prompts.add_subparsers(dest="prompts_command", required=True, metavar="ACTION")
+    build = psub.add_parser("build", help="render missing or changed prompts with Open JTalk")
+    build.add_argument("--out", type=Path, help="folder (default: audio_prompts/)")
+    build.set_defaults(func=cmd_prompts_build)
+    check = psub.add_parser("check", help="list missing or stale prompt audio")
+    check.set_defaults(func=cmd_prompts_check)
+
+
+# --- the spoken kiosk ---
 
 def run_voice(args: argparse.Namespace, settings: Settings) -> int:
-    print("kiosk: the voice kiosk is not available in this build yet; run `kiosk --text` to type the "
-          "answers, or `kiosk --jsonl` for programs", file=sys.stderr)
-    return 2
+    """The hands-free kiosk: microphone in, speaker out, sessions one after another."""
+    from kiosk.assembly import build_session, load_parts  # noqa: PLC0415
+    from kiosk.audio.microphone import Microphone  # noqa: PLC0415
+    from kiosk.engines import load_recognizer  # noqa: PLC0415
+    from kiosk.output import SpeakerOutput  # noqa: PLC0415
+    from kiosk.sources import MicrophoneSource  # noqa: PLC0415
+    from kiosk.tts.live import choose_live_renderer  # noqa: PLC0415
+
+    parts = load_parts()
+    if parts.missing_emergency_audio:
+        log.warning("no pre-rendered audio for %s; run `kiosk prompts build`", ", ".join(parts.missing_emergency_audio))
+    recognizer = load_recognizer(settings.models)
+    try:
+        microphone = Microphone(settings.listen.input_device or None)
+        microphone.start()
+    except AudioError as exc:
+        raise AudioError(f"{exc}. Without a microphone, type the answers with `kiosk --text`, or replay "
+                         f"recorded answers with `kiosk replay FOLDER`") from None
+    output = SpeakerOutput(settings.listen.output_device or None)
+    events = _event_printer(getattr(args, "events", False))
+    store = SessionStore(settings.storage.database)
+    live = choose_live_renderer()
+    try:
+        while True:
+            session = build_session(settings, parts, recognizer, MicrophoneSource(microphone), output, live,
+                                    events, store, SystemClock(), "voice")
+            session.run()
+            if getattr(args, "once", False) or not _wait_for_next_person(session):
+                return 0
+    finally:
+        microphone.stop()
+
+
+def _wait_for_next_person(session: Any) -> bool:
+    """Between sessions: invite the next person; True when someone says はい."""
+    from kiosk.listening import listen  # noqa: PLC0415
+
+    grammar = session.dialog.content.phrases.grammar(("yes",))
+    while True:
+        session._say_text("ready")
+        chunks = session.source.next_answer()
+        if chunks is None:
+            return False
+        session.source.unmute()
+        heard = listen(chunks, session.endpointer, session.recognizer, grammar, session.clock)
+        session.source.mute()
+        if heard.recognition is not None and heard.recognition.answer == "yes":
+            return True
+
+
+def _event_printer(jsonl: bool) -> Any:
+    def emit(event: dict[str, Any]) -> None:
+        if not event:
+            return
+        if jsonl:
+            print(json.dumps(event, ensure_ascii=False), flush=True)
+        elif "text" in event and event["type"] in ("say", "ask", "emergency"):
+            print(("!!! " if event["type"] == "emergency" else "") + event["text"], flush=True)
+        elif event["type"] == "outcome":
+            print(f"【{event['colour']}・{event['label']}】 {'、'.join(event['department_names'])}", flush=True)
+
+    return emit
+
+
+# --- replay ---
+
+def answer_files(source: Path) -> list[Path]:
+    """The answer WAVs of a replay: a folder's *.wav in name order, or the paths listed in a manifest."""
+    if source.is_dir():
+        files = sorted(source.glob("*.wav"))
+        if not files:
+            raise AudioError(f"{source} has no .wav files; put one WAV per answer there, named in answer order")
+        return files
+    if not source.is_file():
+        raise AudioError(f"{source} does not exist; give a folder of WAV files or a manifest file")
+    text = source.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text) if source.suffix == ".json" else [x for x in text.splitlines() if x.strip()]
+    except ValueError as exc:
+        raise AudioError(f"{source} is not valid JSON ({exc}); it must be a list of WAV paths") from None
+    if isinstance(data, dict):
+        data = data.get("answers", [])
+    if not isinstance(data, list) or not all(isinstance(x, str) for x in data):
+        raise AudioError(f"{source} must list WAV paths (one per line, or a JSON list)")
+    return [(source.parent / x.strip()).resolve() for x in data if not x.lstrip().startswith("#")]
+
+
+def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk.assembly import build_session, load_parts  # noqa: PLC0415
+    from kiosk.engines import load_recognizer  # noqa: PLC0415
+    from kiosk.output import RecordingOutput  # noqa: PLC0415
+    from kiosk.sources import FileSource  # noqa: PLC0415
+
+    files = answer_files(args.source)
+    parts = load_parts()
+    recognizer = load_recognizer(settings.models, args.engine)
+    out: Path = args.out
+    (out / "speech").mkdir(parents=True, exist_ok=True)
+    transcript = (out / "transcript.jsonl").open("w", encoding="utf-8")
+    output = RecordingOutput()
+
+    def emit(event: dict[str, Any]) -> None:
+        if event:
+            transcript.write(json.dumps(event, ensure_ascii=False) + "\n")
+
+    store = SessionStore(settings.storage.database) if args.store else None
+    source = FileSource(files)
+    session = build_session(settings, parts, recognizer, source, output, None, emit, store, SystemClock(),
+                            "replay")
+    try:
+        finished = session.run()
+    finally:
+        transcript.close()
+    for i, (_, pcm) in enumerate(output.played, 1):
+        write_wav(out / "speech" / f"{i:03d}.wav", pcm)
+    write_wav(out / "kiosk_speech.wav", output.audio)
+    result = {"completed": finished is not None, "files_used": [str(p) for p in source.used],
+              "files_left": [str(p) for p in source.files], "timings": session.timings.turns,
+              "emergency_prompt_delay": session.timings.emergency_prompt_delay,
+              "shown_only": session.voice.silent}
+    if finished is not None:
+        from kiosk.textsession import outcome_event  # noqa: PLC0415
+
+        result["outcome"] = outcome_event(finished.outcome)
+    (out / "outcome.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    summary = result.get("outcome", {}).get("level", "incomplete")
+    print(f"replay: {len(source.used)} answer file(s) used, outcome {summary}; results in {out}/")
+    return 0 if finished is not None else 1
+
+
+# --- recognize ---
+
+def cmd_recognize(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk.engines import load_recognizer  # noqa: PLC0415
+    from kiosk.grammar import AnswerPhrases  # noqa: PLC0415
+
+    grammar = _grammar(args, AnswerPhrases.load())
+    recognizer = load_recognizer(settings.models, args.engine)  # loaded once for all files
+    failed = 0
+    for path in args.files:
+        try:
+            stream = recognizer.stream(grammar)
+            for chunk in wav_to_chunks(path):
+                stream.feed(chunk)
+            result = stream.finish()
+            line: dict[str, Any] = {"file": str(path), "answer": result.answer, "text": result.text,
+                                    "confidence": round(result.confidence, 3)}
+        except AudioError as exc:
+            failed += 1
+            line = {"file": str(path), "error": str(exc)}
+        print(json.dumps(line, ensure_ascii=False), flush=True)
+    return 1 if failed else 0
+
+
+def _grammar(args: argparse.Namespace, phrases: Any) -> Grammar:
+    if args.question:
+        content = Content.load()
+        try:
+            question = content.questionnaire.by_id(args.question)
+        except KeyError:
+            known = ", ".join(q.id for q in content.questionnaire.questions)
+            raise KioskError(f"no question '{args.question}'; known: {known}") from None
+        return phrases.grammar(question.answers)  # type: ignore[no-any-return]
+    values = [v.strip() for v in args.answers.split(",") if v.strip()]
+    unknown = [v for v in values if v not in phrases.by_answer]
+    if unknown or not values:
+        raise KioskError(f"unknown answer value(s) {unknown}; known: {', '.join(phrases.by_answer)}")
+    # --answers: exactly these values, nothing added, so a test can restrict the grammar at will.
+    return Grammar(tuple(p for v in values for p in phrases.by_answer[v]))
+
+
+# --- models ---
+
+def _model_dir(name: str, settings: Settings) -> Path:
+    return settings.models.whisper_model if name.startswith("whisper") else settings.models.vosk_model
+
+
+def cmd_models_install(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk.models import install_model  # noqa: PLC0415
+
+    target = _model_dir(args.name, settings)
+    dest = args.dest or target.parent
+    final = install_model(args.name, dest, from_zip=args.from_zip)
+    print(f"{args.name} installed and verified in {final}")
+    if final != target:
+        key = "KIOSK_WHISPER_MODEL" if args.name.startswith("whisper") else "KIOSK_VOSK_MODEL"
+        print(f"note: the kiosk looks in {target}; set {key}={final} or [models] in the settings file")
+    return 0
+
+
+def cmd_models_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk.models import load_manifest, verify_model  # noqa: PLC0415
+
+    manifest = load_manifest()
+    names = [args.name] if args.name else [n for n in manifest if manifest[n].engine == settings.models.engine]
+    bad = 0
+    for name in names:
+        if name not in manifest:
+            raise ModelError(f"unknown model '{name}'; known: {', '.join(manifest)}")
+        folder = args.dir or _model_dir(name, settings)
+        problems = verify_model(folder, manifest[name])
+        if problems:
+            bad += 1
+            print(f"{name} in {folder}: {len(problems)} problem(s)", file=sys.stderr)
+            for problem in problems[:10]:
+                print(f"  {problem}", file=sys.stderr)
+            print(f"fix it with: kiosk models install {name}", file=sys.stderr)
+        else:
+            print(f"{name} in {folder}: all {len(manifest[name].files)} files verified")
+    return 1 if bad else 0
+
+
+# --- prompts ---
+
+def cmd_prompts_build(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk.datafiles import data_dir  # noqa: PLC0415
+    from kiosk.prompt_audio import render_prompts  # noqa: PLC0415
+    from kiosk.tts.openjtalk import OpenJTalkRenderer  # noqa: PLC0415
+
+    out = args.out or data_dir("audio_prompts")
+    rendered = render_prompts(Content.load().prompt_texts(), out, OpenJTalkRenderer())
+    print(f"{len(rendered)} prompt(s) rendered into {out}" if rendered else f"all prompts in {out} are up to date")
+    return 0
+
+
+def cmd_prompts_check(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk.datafiles import data_dir  # noqa: PLC0415
+    from kiosk.prompt_audio import check_prompts  # noqa: PLC0415
+
+    status = check_prompts(Content.load().prompt_texts(), data_dir("audio_prompts"))
+    print(status.describe())
+    return 0 if status.ok else 1

@@ -1,0 +1,217 @@
+"""The voice session: speaks the dialog's actions, listens for answers, and keeps the emergency prompt first."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kiosk.actions import Action, Ask, Emergency, Fallback, Finished, Say
+from kiosk.asr.base import Recognizer
+from kiosk.audio.endpoint import Endpointer
+from kiosk.clock import Clock
+from kiosk.dialog import Dialog
+from kiosk.errors import AudioError, StorageError
+from kiosk.history import SessionStore
+from kiosk.listening import Listened, listen
+from kiosk.questionnaire import ALWAYS_ACCEPTED
+from kiosk.sources import AnswerSource
+from kiosk.speaking import Voice
+from kiosk.staff_alert import StaffAlert
+from kiosk.textsession import action_event
+from kiosk.understanding import Heard, Understanding
+
+log = logging.getLogger(__name__)
+
+# Markers for "nothing was said" and "no more audio will come" (e.g. the replay files ran out).
+NO_INPUT = Heard(None, "<no input>", 0.0)
+ENDED = Heard(None, "<ended>", 0.0)
+
+
+@dataclass
+class Timings:
+    """Where the time of each turn went, for the benchmark (seconds)."""
+
+    turns: list[dict[str, Any]] = field(default_factory=list)
+    emergency_prompt_delay: float | None = None
+    """From the dialog's emergency decision to the emergency audio starting."""
+
+
+class VoiceSession:
+    """One spoken self-check: the Dialog plus ears, a voice and an event stream for the screen."""
+
+    def __init__(self, dialog: Dialog, recognizer: Recognizer, source: AnswerSource, voice: Voice,
+                 endpointer: Endpointer, understanding: Understanding, events: Callable[[dict[str, Any]], None],
+                 store: SessionStore | None, alert: StaffAlert, clock: Clock, *, echo_cancellation: bool = False,
+                 emergency_repeats: int = 0, keyboard: Callable[[], str | None] | None = None) -> None:
+        self.dialog = dialog
+        self.recognizer = recognizer
+        self.source = source
+        self.voice = voice
+        self.endpointer = endpointer
+        self.understanding = understanding
+        self.events = events
+        self.store = store
+        self.alert = alert
+        self.clock = clock
+        self.echo_cancellation = echo_cancellation
+        self.emergency_repeats = emergency_repeats
+        self.keyboard = keyboard
+        self.timings = Timings()
+        self.finished: Finished | None = None
+        self._fallback_keyboard = False
+        self._turn_log: dict[str, Any] = {}
+        self._decided_at: float | None = None
+
+    def run(self) -> Finished | None:
+        """Run to the outcome; None when the answers ran out or the microphone did not come back."""
+        actions = self.dialog.start()
+        while True:
+            ask = self._perform(actions)
+            if self.finished is not None or ask is None:
+                return self.finished
+            heard = self._answer(ask)
+            if heard is ENDED:
+                self._save(self.dialog.abort())
+                self._say_text("incomplete")
+                return None
+            self._decided_at = self.clock.monotonic()
+            actions = self.dialog.no_input() if heard is NO_INPUT else self.dialog.hear(heard)
+
+    # --- listening ---
+
+    def _answer(self, ask: Ask) -> Heard:
+        """The answer heard; NO_INPUT when nothing was said; ENDED when no more audio will come."""
+        if self._fallback_keyboard and self.keyboard is not None:
+            line = self.keyboard()
+            if line is not None:
+                return self.understanding.understand(line, (*ask.answers, *ALWAYS_ACCEPTED))
+        grammar = self.dialog.content.phrases.grammar(ask.answers)
+        while True:
+            chunks = self.source.next_answer()
+            if chunks is None:
+                return ENDED
+            try:
+                if not self.echo_cancellation:
+                    self.source.unmute()
+                listened = listen(chunks, self.endpointer, self.recognizer, grammar, self.clock)
+                self.source.mute()
+                break
+            except AudioError as exc:
+                log.error("%s", exc)
+                self._say_text("microphone_lost")
+                if not self.source.recover():
+                    return ENDED
+                self._say_text("microphone_back")
+        self._log_turn(ask, listened)
+        if listened.recognition is None:
+            return NO_INPUT
+        return self.understanding.from_recognition(listened.recognition)
+
+    def _log_turn(self, ask: Ask, listened: Listened) -> None:
+        self._turn_log = {
+            "question": ask.question_id,
+            "attempt": ask.attempt,
+            "answer": listened.recognition.answer if listened.recognition else None,
+            "confidence": listened.recognition.confidence if listened.recognition else None,
+            "speech_end": listened.speech_end,
+            "endpoint": listened.endpoint,
+            "endpoint_delay": (listened.endpoint - listened.speech_end)
+            if listened.speech_end is not None and listened.endpoint is not None else None,
+            "decide_seconds": listened.decide_seconds,
+        }
+        self.timings.turns.append(self._turn_log)
+
+    # --- speaking ---
+
+    def _perform(self, actions: list[Action]) -> Ask | None:
+        ask: Ask | None = None
+        emergency: Emergency | None = None
+        first_audio = True
+        for action in actions:
+            if isinstance(action, Emergency):
+                self._emergency(action)
+                emergency = action
+                continue
+            self.events(action_event(action) or {})
+            if isinstance(action, Fallback):
+                self._fallback(action)
+            elif isinstance(action, Finished):
+                self.finished = action
+                self._save(action.record)
+            elif isinstance(action, (Say, Ask)):
+                if first_audio:
+                    self._mark_next_prompt()
+                    first_audio = False
+                self.voice.say(action.prompts, action.text)
+                ask = action if isinstance(action, Ask) else ask
+        if emergency is not None:
+            # After the outcome is shown and the record saved: repeating may go on for a long time.
+            self._wait_voice()
+            self._repeat_until_acknowledged(emergency)
+        return ask
+
+    def _mark_next_prompt(self) -> None:
+        if self._decided_at is not None and self._turn_log:
+            self._turn_log["decision_to_prompt"] = self.clock.monotonic() - self._decided_at
+
+    def _emergency(self, action: Emergency) -> None:
+        decided = self._decided_at if self._decided_at is not None else self.clock.monotonic()
+        self.voice.start(action.prompts, action.text)  # preloaded audio: starts before anything else
+        self.timings.emergency_prompt_delay = self.clock.monotonic() - decided
+        self.events(action_event(action) or {})
+        if action.alert_staff:
+            self.alert.send()
+
+    def _repeat_until_acknowledged(self, action: Emergency) -> None:
+        grammar = self.dialog.content.phrases.grammar(("yes", "no"))
+        speech = self.dialog.content.speech
+        repeats = 0
+        while self.emergency_repeats == 0 or repeats < self.emergency_repeats:
+            self._say_text("emergency_repeat")
+            chunks = self.source.next_answer()
+            if chunks is None:
+                return
+            try:
+                if not self.echo_cancellation:
+                    self.source.unmute()
+                listened = listen(chunks, self.endpointer, self.recognizer, grammar, self.clock)
+                self.source.mute()
+            except AudioError as exc:
+                log.error("%s", exc)
+                listened = Listened(None, None, None, None, 0.0)
+            if listened.recognition is not None and listened.recognition.answer == "yes":
+                self.events({"type": "say", "text": speech["emergency_acknowledged"]})
+                self.voice.say(("speech.emergency_acknowledged",), speech["emergency_acknowledged"])
+                return
+            repeats += 1
+            self.events({"type": "emergency", "text": action.text, "reasons": list(action.reasons),
+                         "staff_alerted": action.alert_staff, "repeat": repeats})
+            self.voice.say(action.prompts, action.text)
+
+    def _fallback(self, action: Fallback) -> None:
+        if action.mode == "staff":
+            self.alert.send()
+        elif action.mode == "keyboard" and self.keyboard is not None:
+            self._fallback_keyboard = True
+
+    def _say_text(self, key: str) -> None:
+        text = self.dialog.content.speech[key]
+        self.events({"type": "say", "text": text})
+        self.voice.say((f"speech.{key}",), text)
+
+    def _wait_voice(self) -> None:
+        if self.voice.output is not None:
+            try:
+                self.voice.output.wait()
+            except AudioError as exc:
+                log.error("%s", exc)
+
+    def _save(self, record: dict[str, Any]) -> None:
+        if self.store is None:
+            return
+        try:
+            self.store.save(record)
+        except StorageError as exc:
+            log.warning("%s", exc)
