@@ -64,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def build_text_session(settings: Settings, jsonl: bool, out: object = None) -> TypedSession:
-    content = Content.load()
+    content = Content.load(settings.content.folder, settings.content.grammar)
     channel = "jsonl" if jsonl else "text"
     # Typing is already the fallback for voice, so typed sessions never fall back further.
     site = settings.site.__class__(settings.site.mode, settings.site.staff_alert_command, "none")
@@ -103,7 +103,7 @@ def _history(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:
-    content = Content.load()
+    content = Content.load(settings.content.folder, settings.content.grammar)
     Normalizer.load()
     print(f"content OK: {len(content.questionnaire.questions)} questions, {len(content.rules.rules)} rules, "
           f"{len(content.outcomes.advice)} advice items, {len(content.prompt_texts())} prompt texts")

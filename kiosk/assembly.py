@@ -45,8 +45,8 @@ class Parts:
     missing_emergency_audio: list[str]
 
 
-def load_parts(content: Content | None = None) -> Parts:
-    content = content or Content.load()
+def load_parts(settings: Settings) -> Parts:
+    content = Content.load(settings.content.folder, settings.content.grammar)
     library = PromptLibrary(data_dir("audio_prompts"), content.prompt_texts())
     missing = library.preload(emergency_prompts(content))
     return Parts(content, Understanding(content.phrases, Normalizer.load()), library, missing)

@@ -7,13 +7,13 @@ from kiosk.errors import ModelError
 from kiosk.settings import ModelSettings
 
 
-def load_recognizer(models: ModelSettings, engine: str | None = None) -> Recognizer:
-    """The engine named by `engine` (default: the settings), loaded once."""
+def load_recognizer(models: ModelSettings, engine: str | None = None, language: str = "ja") -> Recognizer:
+    """The engine named by `engine` (default: the settings), loaded once, for answers in `language`."""
     name = engine or models.engine
     if name == "vosk":
         from kiosk.asr.vosk_engine import VoskRecognizer  # noqa: PLC0415
 
-        return VoskRecognizer(models.vosk_model)
+        return VoskRecognizer(models.vosk_model, language=language)
     if name == "whisper":
         try:
             from kiosk.asr.whisper_engine import WhisperRecognizer  # noqa: PLC0415

@@ -3,8 +3,10 @@
 Where settings come from, later winning:
   1. the defaults below;
   2. a TOML file: `--config FILE`, else $KIOSK_CONFIG, else /etc/kiosk/kiosk.toml or
-     ~/.config/kiosk/kiosk.toml when present; tables [site], [dialog], [listen], [models], [storage];
-  3. environment variables KIOSK_MODE, KIOSK_ENGINE, KIOSK_VOSK_MODEL, KIOSK_WHISPER_MODEL, KIOSK_DB.
+     ~/.config/kiosk/kiosk.toml when present; tables [content], [site], [dialog], [listen], [models],
+     [storage];
+  3. environment variables KIOSK_MODE, KIOSK_ENGINE, KIOSK_VOSK_MODEL, KIOSK_WHISPER_MODEL, KIOSK_DB,
+     KIOSK_CONTENT, KIOSK_GRAMMAR.
 """
 
 from __future__ import annotations
@@ -85,7 +87,16 @@ class StorageSettings:
 
 
 @dataclass(frozen=True)
+class ContentSettings:
+    folder: Path | None = None
+    """Questionnaire content folder (questions.yaml, rules.yaml, …); None: the one shipped with the kiosk."""
+    grammar: Path | None = None
+    """Answer phrases file (answers.yaml); None: grammars/ja/answers.yaml. Its language picks the model check."""
+
+
+@dataclass(frozen=True)
 class Settings:
+    content: ContentSettings = field(default_factory=ContentSettings)
     site: SiteSettings = field(default_factory=SiteSettings)
     dialog: DialogSettings = field(default_factory=DialogSettings)
     listen: ListenSettings = field(default_factory=ListenSettings)
@@ -99,7 +110,10 @@ _ENV = {
     "KIOSK_VOSK_MODEL": ("models", "vosk_model"),
     "KIOSK_WHISPER_MODEL": ("models", "whisper_model"),
     "KIOSK_DB": ("storage", "database"),
+    "KIOSK_CONTENT": ("content", "folder"),
+    "KIOSK_GRAMMAR": ("content", "grammar"),
 }
+_PATHS = {"folder", "grammar"}
 _CHOICES = {("site", "mode"): ("home", "clinic"), ("site", "fallback"): ("keyboard", "staff", "none"),
             ("models", "engine"): ("vosk", "whisper")}
 
@@ -160,7 +174,7 @@ def _convert(origin: str, section: str, name: str, default: Any, value: Any) -> 
             if isinstance(value, str):
                 return value.strip().lower() in ("1", "true", "yes", "on")
             return bool(value)
-        if isinstance(default, Path):
+        if isinstance(default, Path) or (default is None and name in _PATHS):
             return Path(str(value)).expanduser()
         if isinstance(default, tuple):
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

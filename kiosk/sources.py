@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -32,9 +33,16 @@ class AnswerSource(Protocol):
 class MicrophoneSource:
     """The live microphone; listening restarts after every prompt."""
 
-    def __init__(self, microphone: Microphone, retries: int = 30) -> None:
+    live = True
+    """A device: when it fails the session pauses, says so, and waits for it to come back."""
+
+    def __init__(self, microphone: Microphone, retries: int = 30, retry_seconds: float = 2.0,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.microphone = microphone
         self.retries = retries
+        """How often to try reopening a lost microphone (30 × 2 s: a minute) before the session ends."""
+        self.retry_seconds = retry_seconds
+        self.sleep = sleep
 
     def next_answer(self) -> Iterator[AudioChunk] | None:
         return self.microphone.chunks()
@@ -46,32 +54,42 @@ class MicrophoneSource:
         self.microphone.unmute()
 
     def recover(self) -> bool:
-        import time  # noqa: PLC0415
-
-        for _ in range(self.retries):
+        for attempt in range(self.retries):
             try:
                 self.microphone.stop()
                 self.microphone.start()
+                log.warning("microphone is back after %d attempt(s)", attempt + 1)
                 return True
             except AudioError as exc:
                 log.warning("microphone still unavailable: %s", exc)
-                time.sleep(2.0)
+                self.sleep(self.retry_seconds)
+        log.error("the microphone did not come back within %d attempts; ending the session", self.retries)
         return False
 
 
 class FileSource:
     """Recorded answers, one WAV file per answer, in order."""
 
+    live = False
+    """Files: an unusable one is reported and skipped, and the next file answers instead."""
+
     def __init__(self, files: Sequence[Path]) -> None:
         self.files = list(files)
         self.used: list[Path] = []
+        self.skipped: list[tuple[Path, str]] = []
+        """Files that could not be used, with the reason."""
 
     def next_answer(self) -> Iterator[AudioChunk] | None:
         if not self.files:
             return None
         path = self.files.pop(0)
         self.used.append(path)
-        return wav_to_chunks(path)
+        try:
+            return wav_to_chunks(path)
+        except AudioError as exc:
+            self.used.pop()
+            self.skipped.append((path, str(exc)))
+            raise
 
     def mute(self) -> None:
         return None

@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kiosk.errors import AudioError, KioskError
-from kiosk.output import AudioOutput
 from kiosk.audio.wav import read_wav
+from kiosk.errors import AudioError
+from kiosk.output import AudioOutput
 from kiosk.prompt_audio import read_manifest, text_sha256
 
 log = logging.getLogger(__name__)
@@ -86,14 +86,19 @@ class Voice:
         return PAUSE.join(pieces) if pieces else self._live(text)
 
     def start(self, prompts: Iterable[str], text: str) -> bool:
-        """Start saying it (non-blocking); False when it could only be shown."""
-        pcm = self.compose(prompts, text)
+        """Start saying it (non-blocking); False when it could only be shown. Never raises: the text is
+        always on the screen / event stream, so a voice failure must not stop the session."""
+        try:
+            pcm = self.compose(prompts, text)
+        except Exception as exc:  # noqa: BLE001 - any failure of a voice falls back to text
+            log.error("no audio for %r (%s); the text stays on the screen / event stream", text, exc)
+            pcm = None
         if pcm is None or self.output is None:
             self.silent.append(text)
             return False
         try:
             self.output.start(pcm)
-        except AudioError as exc:
+        except Exception as exc:  # noqa: BLE001 - AudioError, or a driver error the output did not wrap
             log.error("%s; the text stays on the screen / event stream", exc)
             self.output = None  # the device is gone: go on with text only
             self.silent.append(text)
@@ -106,8 +111,8 @@ class Voice:
         if started and self.output is not None:
             try:
                 self.output.wait()
-            except AudioError as exc:
-                log.error("%s", exc)
+            except Exception as exc:  # noqa: BLE001 - the speaker went away while speaking
+                log.error("%s; the text stays on the screen / event stream", exc)
                 self.output = None
         return started
 
@@ -116,6 +121,6 @@ class Voice:
             return None
         try:
             return self.live(text)
-        except KioskError as exc:
+        except Exception as exc:  # noqa: BLE001 - KioskError, or a TTS engine's own error (pyttsx3 raises bare)
             log.warning("live speech failed: %s", exc)
             return None

@@ -70,10 +70,10 @@ def run_voice(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.sources import MicrophoneSource  # noqa: PLC0415
     from kiosk.tts.live import choose_live_renderer  # noqa: PLC0415
 
-    parts = load_parts()
+    parts = load_parts(settings)
     if parts.missing_emergency_audio:
         log.warning("no pre-rendered audio for %s; run `kiosk prompts build`", ", ".join(parts.missing_emergency_audio))
-    recognizer = load_recognizer(settings.models)
+    recognizer = load_recognizer(settings.models, language=parts.content.phrases.language)
     try:
         microphone = Microphone(settings.listen.input_device or None)
         microphone.start()
@@ -156,8 +156,8 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.sources import FileSource  # noqa: PLC0415
 
     files = answer_files(args.source)
-    parts = load_parts()
-    recognizer = load_recognizer(settings.models, args.engine)
+    parts = load_parts(settings)
+    recognizer = load_recognizer(settings.models, args.engine, parts.content.phrases.language)
     out: Path = args.out
     (out / "speech").mkdir(parents=True, exist_ok=True)
     transcript = (out / "transcript.jsonl").open("w", encoding="utf-8")
@@ -178,7 +178,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     for i, (_, pcm) in enumerate(output.played, 1):
         write_wav(out / "speech" / f"{i:03d}.wav", pcm)
     write_wav(out / "kiosk_speech.wav", output.audio)
-    result = {"completed": finished is not None, "files_used": [str(p) for p in source.used],
+    result: dict[str, Any] = {"completed": finished is not None, "files_used": [str(p) for p in source.used],
               "files_left": [str(p) for p in source.files], "timings": session.timings.turns,
               "emergency_prompt_delay": session.timings.emergency_prompt_delay,
               "shown_only": session.voice.silent}
@@ -187,7 +187,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
 
         result["outcome"] = outcome_event(finished.outcome)
     (out / "outcome.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
-    summary = result.get("outcome", {}).get("level", "incomplete")
+    summary = result["outcome"]["level"] if finished is not None else "incomplete"
     print(f"replay: {len(source.used)} answer file(s) used, outcome {summary}; results in {out}/")
     return 0 if finished is not None else 1
 
@@ -198,8 +198,9 @@ def cmd_recognize(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.engines import load_recognizer  # noqa: PLC0415
     from kiosk.grammar import AnswerPhrases  # noqa: PLC0415
 
-    grammar = _grammar(args, AnswerPhrases.load())
-    recognizer = load_recognizer(settings.models, args.engine)  # loaded once for all files
+    phrases = AnswerPhrases.load(settings.content.grammar)
+    grammar = _grammar(args, phrases, settings)
+    recognizer = load_recognizer(settings.models, args.engine, phrases.language)  # loaded once for all files
     failed = 0
     for path in args.files:
         try:
@@ -216,9 +217,9 @@ def cmd_recognize(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if failed else 0
 
 
-def _grammar(args: argparse.Namespace, phrases: Any) -> Grammar:
+def _grammar(args: argparse.Namespace, phrases: Any, settings: Settings) -> Grammar:
     if args.question:
-        content = Content.load()
+        content = Content.load(settings.content.folder, settings.content.grammar)
         try:
             question = content.questionnaire.by_id(args.question)
         except KeyError:
@@ -282,7 +283,8 @@ def cmd_prompts_build(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.tts.openjtalk import OpenJTalkRenderer  # noqa: PLC0415
 
     out = args.out or data_dir("audio_prompts")
-    rendered = render_prompts(Content.load().prompt_texts(), out, OpenJTalkRenderer())
+    texts = Content.load(settings.content.folder, settings.content.grammar).prompt_texts()
+    rendered = render_prompts(texts, out, OpenJTalkRenderer())
     print(f"{len(rendered)} prompt(s) rendered into {out}" if rendered else f"all prompts in {out} are up to date")
     return 0
 
@@ -291,6 +293,7 @@ def cmd_prompts_check(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.datafiles import data_dir  # noqa: PLC0415
     from kiosk.prompt_audio import check_prompts  # noqa: PLC0415
 
-    status = check_prompts(Content.load().prompt_texts(), data_dir("audio_prompts"))
+    texts = Content.load(settings.content.folder, settings.content.grammar).prompt_texts()
+    status = check_prompts(texts, data_dir("audio_prompts"))
     print(status.describe())
     return 0 if status.ok else 1

