@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from kiosk.asr.base import Grammar, Recognition, Recognizer, RecognizerStream
 from kiosk.audio.chunk import AudioChunk
-from kiosk.audio.endpoint import Endpointer, EndOfSpeech, MaxLength, NoInput, SpeechStarted
+from kiosk.audio.endpoint import EndOfSpeech, Endpointer, MaxLength, NoInput, SpeechStarted
 from kiosk.clock import Clock
 
 

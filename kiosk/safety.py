@@ -5,8 +5,8 @@ Order the answers of stroke and red-flag questions no < unknown < yes. A test of
 when it also accepts every higher answer, or when each higher answer it leaves out fires, on its own, a
 rule of at least the same level. Then raising an answer can switch a rule off only where an equal or higher
 rule switches on, so the maximum never falls: "yes" instead of "no" never lowers the level, and "unknown"
-never gives less than "no", whatever the other answers are. These checks run when content loads, so an edit that breaks them
-stops the kiosk instead of reaching a patient.
+never gives less than "no", whatever the other answers are. These checks run when content loads, so an edit
+that breaks them stops the kiosk instead of reaching a patient.
 """
 
 from __future__ import annotations

@@ -71,8 +71,8 @@ def broken(tmp_path: Path) -> Callable[[str, str, str], Path]:
 
 CASES = [
     ("questions.yaml", "  - id: stroke_face\n", "  - id: stroke_limb\n", "stroke_limb", "id", "duplicate"),
-    ("questions.yaml", "    section: history\n    text: 65歳以上ですか。", "    section: past\n    text: 65歳以上ですか。",
-     "age_65", "section", "not one of"),
+    ("questions.yaml", "    section: history\n    text: 65歳以上ですか。",
+     "    section: past\n    text: 65歳以上ですか。", "age_65", "section", "not one of"),
     ("questions.yaml", "      - {numbness: [\"yes\", unknown]}", "      - {numbnes: [\"yes\"]}",
      "numbness_strong", "ask_if", "not an earlier question"),
     ("questions.yaml", "    answers: [sitting, standing, neither]", "    answers: [sitting, standing, lying]",
