@@ -41,7 +41,7 @@ class SessionStore:
 
     def _connect(self) -> sqlite3.Connection:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # a new folder is private too
             if not self.path.exists():
                 # Readable by the kiosk's user only: answers about health are private.
                 os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
