@@ -60,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     from kiosk import voicecli  # noqa: PLC0415 - voice commands live with the voice code
 
     voicecli.add_commands(sub)
+    from kiosk import doctor  # noqa: PLC0415
+
+    doctor.add_command(sub)
     return parser
 
 
@@ -107,6 +110,14 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     Normalizer.load()
     print(f"content OK: {len(content.questionnaire.questions)} questions, {len(content.rules.rules)} rules, "
           f"{len(content.outcomes.advice)} advice items, {len(content.prompt_texts())} prompt texts")
+    from kiosk.doctor import check_prompt_audio  # noqa: PLC0415
+
+    # A prompt that is missing or made from older text would say something other than the screen.
+    prompts = check_prompt_audio(settings, texts=content.prompt_texts())
+    if prompts.status != "ok":
+        print(f"kiosk: {prompts.message}; fix: {prompts.fix}", file=sys.stderr)
+        return 1
+    print(prompts.message)
     return 0
 
 

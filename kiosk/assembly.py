@@ -15,6 +15,7 @@ from kiosk.dialog import Dialog
 from kiosk.history import SessionStore
 from kiosk.normalize import Normalizer
 from kiosk.output import AudioOutput
+from kiosk.recording import AudioRecorder
 from kiosk.settings import ListenSettings, Settings
 from kiosk.sources import AnswerSource
 from kiosk.speaking import LiveRenderer, PromptLibrary, Voice
@@ -61,4 +62,4 @@ def build_session(settings: Settings, parts: Parts, recognizer: Recognizer, sour
         dialog, recognizer, source, Voice(parts.library, output, live), Endpointer(endpoint_settings(settings.listen)),
         parts.understanding, events, store, StaffAlert(settings.site.staff_alert_command), clock,
         echo_cancellation=settings.listen.echo_cancellation, emergency_repeats=settings.listen.emergency_repeats,
-        keyboard=keyboard)
+        keyboard=keyboard, recorder=AudioRecorder.from_settings(settings.storage))

@@ -105,9 +105,16 @@ def _wait_for_next_person(session: Any) -> bool:
         chunks = session.source.next_answer()
         if chunks is None:
             return False
-        session.source.unmute()
-        heard = listen(chunks, session.endpointer, session.recognizer, grammar, session.clock)
-        session.source.mute()
+        try:
+            session.source.unmute()
+            heard = listen(chunks, session.endpointer, session.recognizer, grammar, session.clock)
+            session.source.mute()
+        except AudioError as exc:
+            # Between people: wait for the microphone to come back instead of exiting.
+            log.error("%s", exc)
+            if not session.source.recover():
+                return False
+            continue
         if heard.recognition is not None and heard.recognition.answer == "yes":
             return True
 
@@ -116,12 +123,16 @@ def _event_printer(jsonl: bool) -> Any:
     def emit(event: dict[str, Any]) -> None:
         if not event:
             return
-        if jsonl:
-            print(json.dumps(event, ensure_ascii=False), flush=True)
-        elif "text" in event and event["type"] in ("say", "ask", "emergency"):
-            print(("!!! " if event["type"] == "emergency" else "") + event["text"], flush=True)
-        elif event["type"] == "outcome":
-            print(f"【{event['colour']}・{event['label']}】 {'、'.join(event['department_names'])}", flush=True)
+        try:
+            if jsonl:
+                print(json.dumps(event, ensure_ascii=False), flush=True)
+            elif "text" in event and event["type"] in ("say", "ask", "emergency"):
+                print(("!!! " if event["type"] == "emergency" else "") + event["text"], flush=True)
+            elif event["type"] == "outcome":
+                print(f"【{event['colour']}・{event['label']}】 {'、'.join(event['department_names'])}", flush=True)
+        except BrokenPipeError:
+            # The screen went away; the voice goes on (the events are for display only).
+            log.warning("event stream closed; continuing with voice only")
 
     return emit
 
@@ -179,6 +190,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
         write_wav(out / "speech" / f"{i:03d}.wav", pcm)
     write_wav(out / "kiosk_speech.wav", output.audio)
     result: dict[str, Any] = {"completed": finished is not None, "files_used": [str(p) for p in source.used],
+                              "files_skipped": [{"file": str(p), "error": e} for p, e in source.skipped],
               "files_left": [str(p) for p in source.files], "timings": session.timings.turns,
               "emergency_prompt_delay": session.timings.emergency_prompt_delay,
               "shown_only": session.voice.silent}
@@ -189,7 +201,9 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     (out / "outcome.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
     summary = result["outcome"]["level"] if finished is not None else "incomplete"
     print(f"replay: {len(source.used)} answer file(s) used, outcome {summary}; results in {out}/")
-    return 0 if finished is not None else 1
+    for path, error in source.skipped:
+        print(f"kiosk: skipped {path}: {error}", file=sys.stderr)
+    return 0 if finished is not None and not source.skipped else 1
 
 
 # --- recognize ---
