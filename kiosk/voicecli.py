@@ -78,8 +78,8 @@ def run_voice(args: argparse.Namespace, settings: Settings) -> int:
         microphone = Microphone(settings.listen.input_device or None)
         microphone.start()
     except AudioError as exc:
-        raise AudioError(f"{exc}. Without a microphone, type the answers with `kiosk --text`, or replay "
-                         f"recorded answers with `kiosk replay FOLDER`") from None
+        hint = "" if "replay" in str(exc) else "; replay recorded answers with `kiosk replay FOLDER`"
+        raise AudioError(f"{exc}{hint}; or type the answers with `kiosk --text`") from None
     output = SpeakerOutput(settings.listen.output_device or None)
     events = _event_printer(getattr(args, "events", False))
     store = SessionStore(settings.storage.database)
