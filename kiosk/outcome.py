@@ -115,17 +115,8 @@ def _load_advice(path: Path) -> tuple[Advice, ...]:
     file = str(path)
     top = Fields(file, "(top level)", load_yaml(path))
     top.only("advice")
-    raw_items = top.raw.get("advice")
-    if not isinstance(raw_items, list):
-        raise top.error("advice", "must be a list")
     items: list[Advice] = []
-    for index, raw in enumerate(raw_items):
-        name = raw.get("id", f"#{index + 1}") if isinstance(raw, dict) else f"#{index + 1}"
-        item = Fields(file, str(name), raw)
-        item.only("id", "when", "min_level", "max_level", "text", "source")
-        aid = item.text("id")
-        if any(a.id == aid for a in items):
-            raise item.error("id", f"duplicate id '{aid}'")
+    for aid, item in top.id_items("advice", ("when", "min_level", "max_level", "text", "source"), non_empty=False):
         lo, hi = item.text("min_level", "self_care"), item.text("max_level")
         for field, value in (("min_level", lo), ("max_level", hi)):
             if value not in LEVELS or value == EMERGENCY:

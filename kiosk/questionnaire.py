@@ -47,18 +47,8 @@ class Questionnaire:
     def load(cls, path: Path) -> Questionnaire:
         file = str(path)
         top = Fields(file, "(top level)", load_yaml(path))
-        raw_items = top.raw.get("questions")
-        if not isinstance(raw_items, list) or not raw_items:
-            raise top.error("questions", "must be a non-empty list")
         questions: list[Question] = []
-        seen: set[str] = set()
-        for index, raw in enumerate(raw_items):
-            item_name = raw.get("id", f"#{index + 1}") if isinstance(raw, dict) else f"#{index + 1}"
-            item = Fields(file, str(item_name), raw)
-            item.only("id", "section", "text", "answers", "ask_if", "source")
-            qid = item.text("id")
-            if qid in seen:
-                raise item.error("id", f"duplicate id '{qid}'")
+        for qid, item in top.id_items("questions", ("section", "text", "answers", "ask_if", "source")):
             section = item.text("section")
             if section not in SECTIONS:
                 raise item.error("section", f"'{section}' is not one of {', '.join(SECTIONS)}")
@@ -71,7 +61,6 @@ class Questionnaire:
                 raise item.error("ask_if", "stroke and red-flag questions are asked of everyone")
             _check_refers_back(item, ask_if, questions)
             questions.append(Question(qid, section, item.text("text"), answers, ask_if, item.text("source")))
-            seen.add(qid)
         return cls(tuple(questions))
 
     def by_id(self, qid: str) -> Question:

@@ -48,17 +48,8 @@ class RuleSet:
         top.only("levels", "rules")
         if tuple(top.text_list("levels")) != LEVELS:
             raise top.error("levels", f"must be exactly {list(LEVELS)} (lowest first)")
-        raw_rules = top.raw.get("rules")
-        if not isinstance(raw_rules, list) or not raw_rules:
-            raise top.error("rules", "must be a non-empty list")
         rules: list[Rule] = []
-        for index, raw in enumerate(raw_rules):
-            name = raw.get("id", f"#{index + 1}") if isinstance(raw, dict) else f"#{index + 1}"
-            item = Fields(file, str(name), raw)
-            item.only("id", "when", "level", "departments", "reason", "source")
-            rid = item.text("id")
-            if any(r.id == rid for r in rules):
-                raise item.error("id", f"duplicate id '{rid}'")
+        for rid, item in top.id_items("rules", ("when", "level", "departments", "reason", "source")):
             level = item.text("level")
             if level not in LEVELS:
                 raise item.error("level", f"'{level}' is not one of {', '.join(LEVELS)}")

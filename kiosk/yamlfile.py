@@ -63,6 +63,22 @@ class Fields:
             raise self.error(field, "must be a mapping")
         return value
 
+    def id_items(self, field: str, allowed: tuple[str, ...], non_empty: bool = True) -> list[tuple[str, Fields]]:
+        """The list under `field` as (id, item): mappings with a unique 'id' and no fields beyond `allowed`."""
+        raw_items = self.raw.get(field)
+        if not isinstance(raw_items, list) or (non_empty and not raw_items):
+            raise self.error(field, "must be a non-empty list" if non_empty else "must be a list")
+        result: list[tuple[str, Fields]] = []
+        for index, raw in enumerate(raw_items):
+            name = raw.get("id", f"#{index + 1}") if isinstance(raw, dict) else f"#{index + 1}"
+            item = Fields(self.file, str(name), raw)
+            item.only("id", *allowed)
+            item_id = item.text("id")
+            if any(item_id == seen for seen, _ in result):
+                raise item.error("id", f"duplicate id '{item_id}'")
+            result.append((item_id, item))
+        return result
+
     def only(self, *allowed: str) -> None:
         """Reject unknown fields: a typo in a field name must not silently drop a rule."""
         for key in self.raw:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from kiosk.content import Content
-from kiosk.datafiles import content_dir, data_dir
+from kiosk.datafiles import data_dir
 from kiosk.errors import ContentError
 from kiosk.grammar import AnswerPhrases
 from kiosk.normalize import Normalizer
@@ -51,22 +50,6 @@ def test_every_question_answer_has_phrases_and_labels(content: Content) -> None:
 def test_every_answer_value_is_used_or_global(content: Content) -> None:
     used = {a for q in content.questionnaire.questions for a in q.answers} | set(content.phrases.always)
     assert set(content.phrases.by_answer) == used
-
-
-@pytest.fixture
-def broken(tmp_path: Path) -> Callable[[str, str, str], Path]:
-    """Copy the content folder and replace `old` by `new` in one file."""
-    folder = tmp_path / "content"
-    shutil.copytree(content_dir(), folder)
-
-    def edit(name: str, old: str, new: str) -> Path:
-        path = folder / name
-        text = path.read_text(encoding="utf-8")
-        assert old in text, f"test setup: '{old}' not in {name}"
-        path.write_text(text.replace(old, new, 1), encoding="utf-8")
-        return folder
-
-    return edit
 
 
 CASES = [

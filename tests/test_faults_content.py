@@ -35,22 +35,6 @@ def kiosk(*args: str, tmp: Path, stdin: str = "", **env: str) -> subprocess.Comp
     return proc
 
 
-@pytest.fixture
-def broken(tmp_path: Path) -> Callable[[str, str, str], Path]:
-    """A copy of the content folder with `old` replaced by `new` in one file."""
-    folder = tmp_path / "content"
-    shutil.copytree(content_dir(), folder)
-
-    def edit(name: str, old: str, new: str) -> Path:
-        path = folder / name
-        text = path.read_text(encoding="utf-8")
-        assert old in text, f"test setup: {old!r} not in {name}"
-        path.write_text(text.replace(old, new, 1), encoding="utf-8")
-        return folder
-
-    return edit
-
-
 BROKEN = {
     "bad-yaml": ("questions.yaml", "questions:\n", "questions:\n  - id: [unclosed\n",
                  ["questions.yaml", "not valid YAML at line"]),
