@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -19,8 +19,8 @@ log = logging.getLogger(__name__)
 class AnswerSource(Protocol):
     """Audio for one answer at a time; muted while the kiosk speaks."""
 
-    def next_answer(self) -> Iterator[AudioChunk] | None:
-        """Chunks of the next answer (ended by the endpointer), or None when there are no more."""
+    def next_answer(self, question: str | None = None) -> Iterator[AudioChunk] | None:
+        """Chunks of the next answer to `question` (ended by the endpointer), or None when there are no more."""
 
     def mute(self) -> None: ...
 
@@ -44,7 +44,7 @@ class MicrophoneSource:
         self.retry_seconds = retry_seconds
         self.sleep = sleep
 
-    def next_answer(self) -> Iterator[AudioChunk] | None:
+    def next_answer(self, question: str | None = None) -> Iterator[AudioChunk] | None:
         return self.microphone.chunks()
 
     def mute(self) -> None:
@@ -68,21 +68,30 @@ class MicrophoneSource:
 
 
 class FileSource:
-    """Recorded answers, one WAV file per answer, in order."""
+    """Recorded answers: one WAV file per answer in order, or files keyed by the question they answer.
+
+    Keyed answers survive the kiosk asking again (an unsure "no", a reprompt): the question's remaining
+    files are used in order and its last file answers every further asking.
+    """
 
     live = False
     """Files: an unusable one is reported and skipped, and the next file answers instead."""
 
-    def __init__(self, files: Sequence[Path]) -> None:
+    def __init__(self, files: Sequence[Path], by_question: Mapping[str, Sequence[Path]] | None = None) -> None:
         self.files = list(files)
+        self.by_question = {q: list(paths) for q, paths in (by_question or {}).items() if paths}
         self.used: list[Path] = []
         self.skipped: list[tuple[Path, str]] = []
         """Files that could not be used, with the reason."""
 
-    def next_answer(self) -> Iterator[AudioChunk] | None:
-        if not self.files:
+    def next_answer(self, question: str | None = None) -> Iterator[AudioChunk] | None:
+        keyed = self.by_question.get(question or "")
+        if keyed:
+            path = keyed.pop(0) if len(keyed) > 1 else keyed[0]
+        elif self.files:
+            path = self.files.pop(0)
+        else:
             return None
-        path = self.files.pop(0)
         self.used.append(path)
         try:
             return wav_to_chunks(path)

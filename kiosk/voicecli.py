@@ -102,7 +102,7 @@ def _wait_for_next_person(session: Any) -> bool:
     grammar = session.dialog.content.phrases.grammar(("yes",))
     while True:
         session._say_text("ready")
-        chunks = session.source.next_answer()
+        chunks = session.source.next_answer("ready")
         if chunks is None:
             return False
         try:
@@ -139,13 +139,18 @@ def _event_printer(jsonl: bool) -> Any:
 
 # --- replay ---
 
-def answer_files(source: Path) -> list[Path]:
-    """The answer WAVs of a replay: a folder's *.wav in name order, or the paths listed in a manifest."""
+def answer_source(source: Path) -> tuple[list[Path], dict[str, list[Path]]]:
+    """The answer WAVs of a replay: in order, and keyed by question.
+
+    A folder's *.wav in name order; a .txt manifest (one path per line); or a .json manifest: a list of paths,
+    or {"answers": [paths in order], "by_question": {"stroke_limb": "no.wav", "place": ["a.wav", "b.wav"]}}.
+    Keyed answers also answer when the kiosk asks a question again.
+    """
     if source.is_dir():
         files = sorted(source.glob("*.wav"))
         if not files:
             raise AudioError(f"{source} has no .wav files; put one WAV per answer there, named in answer order")
-        return files
+        return files, {}
     if not source.is_file():
         raise AudioError(f"{source} does not exist; give a folder of WAV files or a manifest file")
     text = source.read_text(encoding="utf-8")
@@ -153,11 +158,23 @@ def answer_files(source: Path) -> list[Path]:
         data = json.loads(text) if source.suffix == ".json" else [x for x in text.splitlines() if x.strip()]
     except ValueError as exc:
         raise AudioError(f"{source} is not valid JSON ({exc}); it must be a list of WAV paths") from None
-    if isinstance(data, dict):
-        data = data.get("answers", [])
-    if not isinstance(data, list) or not all(isinstance(x, str) for x in data):
+    ordered, keyed = (data.get("answers", []), data.get("by_question", {})) if isinstance(data, dict) else (data, {})
+    if not isinstance(ordered, list) or not all(isinstance(x, str) for x in ordered):
         raise AudioError(f"{source} must list WAV paths (one per line, or a JSON list)")
-    return [(source.parent / x.strip()).resolve() for x in data if not x.lstrip().startswith("#")]
+    if not isinstance(keyed, dict):
+        raise AudioError(f"{source}: by_question must map question ids to a WAV path or a list of paths")
+
+    def resolve(paths: object) -> list[Path]:
+        items = [paths] if isinstance(paths, str) else paths
+        if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
+            raise AudioError(f"{source}: by_question values must be a WAV path or a list of paths")
+        return [(source.parent / x.strip()).resolve() for x in items]
+
+    files = [(source.parent / x.strip()).resolve() for x in ordered if not x.lstrip().startswith("#")]
+    by_question = {str(q): resolve(p) for q, p in keyed.items()}
+    if not files and not by_question:
+        raise AudioError(f"{source} lists no answer files")
+    return files, by_question
 
 
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
@@ -166,7 +183,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.output import RecordingOutput  # noqa: PLC0415
     from kiosk.sources import FileSource  # noqa: PLC0415
 
-    files = answer_files(args.source)
+    files, by_question = answer_source(args.source)
     parts = load_parts(settings)
     recognizer = load_recognizer(settings.models, args.engine, parts.content.phrases.language)
     out: Path = args.out
@@ -179,7 +196,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
             transcript.write(json.dumps(event, ensure_ascii=False) + "\n")
 
     store = SessionStore(settings.storage.database) if args.store else None
-    source = FileSource(files)
+    source = FileSource(files, by_question)
     session = build_session(settings, parts, recognizer, source, output, None, emit, store, SystemClock(),
                             "replay")
     try:

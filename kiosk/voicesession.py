@@ -96,7 +96,7 @@ class VoiceSession:
         grammar = self.dialog.content.phrases.grammar(ask.answers)
         while True:
             try:
-                chunks = self.source.next_answer()  # a bad recorded file fails here, a device while listening
+                chunks = self.source.next_answer(ask.question_id)  # a bad recorded file fails here, a device while listening
                 if chunks is None:
                     return ENDED
                 if not self.echo_cancellation:
@@ -199,7 +199,7 @@ class VoiceSession:
         while self.emergency_repeats == 0 or repeats < self.emergency_repeats:
             self._say_text("emergency_repeat")
             try:
-                chunks = self.source.next_answer()
+                chunks = self.source.next_answer("emergency_ack")
                 if chunks is None:
                     return
                 if not self.echo_cancellation:
