@@ -96,7 +96,8 @@ class VoiceSession:
         grammar = self.dialog.content.phrases.grammar(ask.answers)
         while True:
             try:
-                chunks = self.source.next_answer(ask.question_id)  # a bad recorded file fails here, a device while listening
+                # A bad recorded file fails here; a device fails while listening.
+                chunks = self.source.next_answer(ask.question_id)
                 if chunks is None:
                     return ENDED
                 if not self.echo_cancellation:

@@ -2,7 +2,7 @@
 # Install what the tests need and run them. Extra arguments go to pytest (e.g. -m "not slow").
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup-env.sh test,whisper,voices
+scripts/setup-env.sh test,whisper,voices,bench
 # Models for tests: the shared folder beside the clone unless the environment says otherwise.
 shared="$(cd .. && pwd)/shared/models"
 export KIOSK_WHISPER_MODEL="${KIOSK_WHISPER_MODEL:-$shared/whisper-base}"
