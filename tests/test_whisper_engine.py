@@ -1,0 +1,203 @@
+"""The Whisper engine on the real whisper-base model and the committed Japanese answer clips.
+
+Model: $KIOSK_WHISPER_MODEL, else ../shared/models/whisper-base beside the repository (skipped if absent).
+Clips: tests/audio/ja/{clean,slowed}/<answer>__<text>__<voice>.wav (oov__... must give unknown); when that
+folder has no clips, a small set is synthesised at test time with pyopenjtalk (skipped if missing).
+Each clip is heard with the grammar of a question that accepts its answer, as in the benchmark: yes/no for
+yes/no, the always-accepted values and out-of-grammar speech. Clips known to fail are listed in
+tests/known_failures_whisper.txt; a failure not listed there fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import wave
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kiosk.asr.base import UNKNOWN, Grammar, Recognition
+from kiosk.audio.chunk import RATE, AudioChunk
+from kiosk.errors import AudioError, ModelError
+from kiosk.grammar import AnswerPhrases
+
+pytestmark = pytest.mark.whisper
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIPS = ROOT / "tests" / "audio" / "ja"
+KNOWN_FAILURES = Path(__file__).with_name("known_failures_whisper.txt")
+# The answer sets of the questions in kiosk/content/questions.yaml (every other question is yes/no).
+QUESTIONS = (("yes", "no"), ("leg", "thigh", "back", "knee"), ("right", "left", "both"), ("sudden", "gradual"),
+             ("today", "days", "weeks", "months"), ("stairs", "walking", "standing_up", "turning"),
+             ("sitting", "standing", "neither"))
+# Regression floors for the default test run. The product targets (98 % correct on clean and slowed speech,
+# 95 % out-of-grammar → unknown) are measured and reported by the benchmark, which says by how much they are
+# missed; a yes/no swap is never tolerated (test_no_yes_no_swap).
+MIN_ACCURACY, MIN_OOV_UNKNOWN = 0.80, 0.95  # slowed speech measured 84-88 % (tests/known_failures_whisper.txt)
+
+
+def model_dir() -> Path:
+    env = os.environ.get("KIOSK_WHISPER_MODEL")
+    return Path(env).expanduser() if env else ROOT.parent / "shared" / "models" / "whisper-base"
+
+
+@pytest.fixture(scope="session")
+def engine() -> object:
+    pytest.importorskip("faster_whisper", reason="faster-whisper is not installed: pip install '.[whisper]'")
+    if not (model_dir() / "model.bin").is_file():
+        pytest.skip(f"no Whisper model at {model_dir()}; set KIOSK_WHISPER_MODEL to a CTranslate2 whisper-base")
+    from kiosk.asr.whisper_engine import WhisperRecognizer
+
+    return WhisperRecognizer(model_dir(), cpu_threads=2)
+
+
+@pytest.fixture(scope="session")
+def phrases() -> AnswerPhrases:
+    return AnswerPhrases.load()
+
+
+def grammar_for(phrases: AnswerPhrases, answer: str) -> Grammar:
+    return phrases.grammar(next((q for q in QUESTIONS if answer in q), QUESTIONS[0]))
+
+
+def read_pcm(path: Path) -> bytes:
+    with wave.open(str(path), "rb") as w:
+        assert (w.getframerate(), w.getsampwidth(), w.getnchannels()) == (RATE, 2, 1), f"{path}: not 16 kHz mono s16"
+        return w.readframes(w.getnframes())
+
+
+def chunks(pcm: bytes, size: int = 3200) -> Iterator[AudioChunk]:
+    for start in range(0, len(pcm), size):
+        yield AudioChunk(RATE, 2, 1, pcm[start:start + size])
+
+
+def hear(engine: object, grammar: Grammar, pcm: bytes) -> Recognition:
+    stream = engine.stream(grammar)  # type: ignore[attr-defined]
+    for chunk in chunks(pcm):
+        stream.feed(chunk)
+    result: Recognition = stream.finish()
+    return result
+
+
+@dataclass(frozen=True)
+class Heard:
+    name: str
+    expected: str
+    got: str
+    seconds: float
+
+
+def synthesised(folder: Path, phrases: AnswerPhrases) -> list[Path]:
+    """A few clips per answer made with pyopenjtalk, when no committed clips exist."""
+    tts = pytest.importorskip("pyopenjtalk", reason="no clips in tests/audio/ja and pyopenjtalk is missing")
+    soxr = pytest.importorskip("soxr")
+    made = []
+    texts = [(value, p.text) for value, ps in phrases.by_answer.items() for p in ps[:2] if len(p.text) > 1]
+    texts += [("oov", t) for t in ("ありがとうございます", "テレビを見ました", "寒いですね", "お茶をください")]
+    for condition, speed in (("clean", 1.0), ("slowed", 0.7)):
+        (folder / condition).mkdir(parents=True, exist_ok=True)
+        for answer, text in texts:
+            audio, rate = tts.tts(text, speed=speed)
+            samples = soxr.resample(np.asarray(audio, dtype=np.float64) / 32768.0, rate, RATE)
+            samples = samples / max(1e-9, float(np.abs(samples).max())) * 0.5
+            pad = np.zeros(int(0.4 * RATE))
+            pcm = (np.concatenate([pad, samples, pad]) * 32767).astype("<i2").tobytes()
+            path = folder / condition / f"{answer}__{text}__mei.wav"
+            with wave.open(str(path), "wb") as w:
+                w.setnchannels(1), w.setsampwidth(2), w.setframerate(RATE), w.writeframes(pcm)
+            made.append(path)
+    return made
+
+
+@pytest.fixture(scope="session")
+def heard(engine: object, phrases: AnswerPhrases, tmp_path_factory: pytest.TempPathFactory) -> list[Heard]:
+    # Every second clip keeps the default test run short; the benchmark (python -m bench) uses more.
+    files = sorted(p for c in ("clean", "slowed") for p in (CLIPS / c).glob("*.wav"))[::2]
+    if not files:
+        files = synthesised(tmp_path_factory.mktemp("ja"), phrases)
+    out = []
+    for path in files:
+        answer = path.stem.split("__")[0]
+        started = time.perf_counter()
+        result = hear(engine, grammar_for(phrases, answer), read_pcm(path))
+        out.append(Heard(f"{path.parent.name}/{path.name}", UNKNOWN if answer == "oov" else answer, result.answer,
+                         time.perf_counter() - started))
+    return out
+
+
+def known_failures() -> set[str]:
+    if not KNOWN_FAILURES.is_file():
+        return set()
+    lines = (line.split("#")[0].strip() for line in KNOWN_FAILURES.read_text(encoding="utf-8").splitlines())
+    return {line for line in lines if line}
+
+
+def in_grammar(heard: list[Heard]) -> list[Heard]:
+    return [h for h in heard if not h.name.split("/")[1].startswith("oov__")]
+
+
+def test_answers_are_recognised(heard: list[Heard]) -> None:
+    # Listed known failures count as passing here (test_only_known_clips_fail guards the list); the raw
+    # accuracy is printed so the distance to the target stays visible.
+    known = known_failures()
+    for condition in ("clean", "slowed"):
+        group = [h for h in in_grammar(heard) if h.name.startswith(condition + "/")]
+        wrong = [f"{h.name} → {h.got}" for h in group if h.got != h.expected and h.name not in known]
+        raw = sum(h.got == h.expected for h in group)
+        print(f"\n{condition}: {raw}/{len(group)} recognised ({len(group) - raw} failures, {len(wrong)} not listed)")
+        if group:
+            assert 1 - len(wrong) / len(group) >= MIN_ACCURACY, f"{condition}: {len(wrong)}/{len(group)} wrong: {wrong}"
+
+
+def test_no_yes_no_swap(heard: list[Heard]) -> None:
+    swaps = [f"{h.name} → {h.got}" for h in heard if {h.expected, h.got} == {"yes", "no"}]
+    assert not swaps, f"a yes/no swap is the dangerous error: {swaps}"
+
+
+def test_out_of_grammar_speech_is_unknown(heard: list[Heard]) -> None:
+    oov = [h for h in heard if h.name.split("/")[1].startswith("oov__")]
+    accepted = [f"{h.name} → {h.got}" for h in oov if h.got != UNKNOWN]
+    assert oov and 1 - len(accepted) / len(oov) >= MIN_OOV_UNKNOWN, f"accepted: {accepted}"
+
+
+def test_only_known_clips_fail(heard: list[Heard]) -> None:
+    failed = {h.name for h in heard if h.got != h.expected}
+    new = sorted(failed - known_failures())
+    assert not new, f"newly failing clips (fix, or list in {KNOWN_FAILURES.name} with a reason): {new}"
+
+
+def test_latency_is_reported(heard: list[Heard]) -> None:
+    seconds = np.array([h.seconds for h in heard])
+    print(f"\nwhisper decision time over {len(seconds)} clips: p50 {np.percentile(seconds, 50):.3f} s, "
+          f"p95 {np.percentile(seconds, 95):.3f} s")
+    assert np.percentile(seconds, 50) < 5.0  # a sanity bound only; the benchmark measures the 0.8 s target
+
+
+@pytest.mark.parametrize("level", [0.0, 0.003, 0.02])
+def test_silence_and_noise_are_never_taken_as_an_answer(engine: object, phrases: AnswerPhrases, level: float) -> None:
+    noise = np.random.default_rng(7).standard_normal(int(1.5 * RATE)) * level  # 0, -50 and -34 dBFS
+    pcm = (noise * 32767).clip(-32768, 32767).astype("<i2").tobytes()
+    for question in QUESTIONS[:3]:
+        # unknown, or もう一度 (faint hiss was heard so once): either way the kiosk asks again.
+        assert hear(engine, phrases.grammar(question), pcm).answer in (UNKNOWN, "repeat")
+
+
+def test_rejects_non_canonical_audio(engine: object, phrases: AnswerPhrases) -> None:
+    stream = engine.stream(phrases.grammar(("yes", "no")))  # type: ignore[attr-defined]
+    with pytest.raises(AudioError, match="16 kHz"):
+        stream.feed(AudioChunk(48_000, 2, 1, b"\0\0" * 480))
+
+
+def test_missing_model_folder_says_what_to_do(tmp_path: Path) -> None:
+    pytest.importorskip("faster_whisper")
+    from kiosk.asr.whisper_engine import WhisperRecognizer
+
+    with pytest.raises(ModelError, match="KIOSK_WHISPER_MODEL"):
+        WhisperRecognizer(tmp_path / "nowhere")
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(ModelError, match="incomplete"):
+        WhisperRecognizer(tmp_path)
