@@ -62,8 +62,14 @@ def test_japanese_routine_session(tmp_path: Path, content: Content) -> None:
     assert code == 0, result
     assert heard["place"] == "back" and heard["side"] == "both" and heard["onset"] == "gradual"
     assert heard["duration"] == "weeks" and heard["work_posture"] == "neither"
-    assert all(heard[q] == "no" for q in ("stroke_limb", "stroke_face", "rf_bladder", "rf_saddle"))
-    assert result["outcome"]["level"] == "consult"
+    safety = {q.id for q in content.questionnaire.questions if q.is_safety_gate}
+    # Every safety "no" is heard as "no", or, when Whisper stays unsure after asking twice, recorded as
+    # "unknown" (which raises the level): never as "yes", and never a lower level than the answers warrant.
+    assert all(heard[q] in ("no", "unknown") for q in safety), {q: heard[q] for q in safety}
+    unsure = sorted(q for q in safety if heard[q] == "unknown")
+    level = result["outcome"]["level"]
+    assert level == content.rules.triage(heard).level, f"unsure safety answers: {unsure}"
+    assert level in (("consult",) if not unsure else ("consult", "urgent")), f"unsure safety answers: {unsure}"
 
 
 def test_japanese_emergency_session(tmp_path: Path) -> None:

@@ -50,7 +50,8 @@ def load_whisper_model(model_dir: Path | str, cpu_threads: int = 2) -> Any:
     # A string that is not a folder would make faster-whisper fetch a model from the internet.
     if not path.is_dir():
         raise ModelError(f"the Whisper model folder {path} does not exist; set KIOSK_WHISPER_MODEL (or the "
-                         f"settings' models.whisper_model) to a CTranslate2 Whisper folder such as whisper-base")
+                         f"settings' models.whisper_model) to a CTranslate2 Whisper folder such as whisper-base, "
+                         f"or install it with: kiosk models install whisper-base")
     missing = [name for name in _NEEDED if not (path / name).is_file()]
     if missing:
         raise ModelError(f"the Whisper model in {path} is incomplete (missing {', '.join(missing)}); "
