@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import ja_clips, ko_clips, padded
-from kiosk.asr.base import Grammar, Recognition, Recognizer, RecognizerStream
+from kiosk.asr.base import Grammar, Recognition, Recognizer, RecognizerStream, SpeculativeStream
 from kiosk.audio.chunk import AudioChunk
 from kiosk.audio.wav import read_wav, write_wav
 from kiosk.clock import SystemClock
@@ -53,6 +53,18 @@ class TimedStream:
     def feed(self, chunk: AudioChunk) -> None:
         self._inner.feed(chunk)
 
+    def pause(self) -> None:
+        if isinstance(self._inner, SpeculativeStream):
+            self._inner.pause()
+
+    def resume(self) -> None:
+        if isinstance(self._inner, SpeculativeStream):
+            self._inner.resume()
+
+    @property
+    def decided_early(self) -> bool:
+        return bool(getattr(self._inner, "decided_early", False))
+
     def finish(self) -> Recognition:
         result = self._inner.finish()
         self._marks.append(time.monotonic())
@@ -70,12 +82,18 @@ class TimedRecognizer:
     def stream(self, grammar: Grammar) -> RecognizerStream:
         return TimedStream(self.inner.stream(grammar), self.decided)
 
+    def prepare(self, grammars: Any) -> None:
+        warm = getattr(self.inner, "prepare", None)
+        if callable(warm):
+            warm(grammars)
+
 
 EMERGENCY_ACK = "emergency_ack"
 """The key VoiceSession asks the source with while the emergency message waits for 「はい」."""
 
 
-def planned_source(plan: dict[str, str], clips: dict[str, list[Path]], questions: list[str]) -> FileSource:
+def planned_source(plan: dict[str, str], clips: dict[str, list[Path]], questions: list[str],
+                   realtime: bool = False) -> FileSource:
     """The kiosk's FileSource with answers keyed by question: each question gets a clip of the answer the plan
     gives it (yes/no questions not in the plan: 「いいえ」), voices taken in turn; the emergency message is
     acknowledged with 「はい」. A question asked again gets the same clip again, as FileSource does."""
@@ -89,7 +107,7 @@ def planned_source(plan: dict[str, str], clips: dict[str, list[Path]], questions
 
     by_question = {q: [clip(plan.get(q, "no"))] for q in questions if plan.get(q, "no") in clips}
     by_question[EMERGENCY_ACK] = [clip("yes")]
-    return FileSource([], by_question)
+    return FileSource([], by_question, realtime=realtime)
 
 
 def answer_files(language: str, folder: Path) -> dict[str, list[Path]]:
@@ -128,15 +146,16 @@ class Replay:
 
 
 def run_replay(kind: str, plan: dict[str, str], parts: Any, recognizer: Recognizer, clips: dict[str, list[Path]],
-               store_path: Path | None = None, settings: Settings | None = None) -> Replay:
-    """Replay one session; returns its timings (nothing is written except the optional session store)."""
+               store_path: Path | None = None, settings: Settings | None = None, realtime: bool = False) -> Replay:
+    """Replay one session; returns its timings (nothing is written except the optional session store).
+    `realtime`: answers arrive at a microphone's pace (for latency); otherwise as fast as they are taken."""
     from kiosk.assembly import build_session  # noqa: PLC0415
     from kiosk.history import SessionStore  # noqa: PLC0415
 
     settings = settings or Settings()
     timed = TimedRecognizer(recognizer)
     questions = [q.id for q in parts.content.questionnaire.questions]
-    source = planned_source(plan, clips, questions)
+    source = planned_source(plan, clips, questions, realtime)
     output = RecordingOutput()
     store = SessionStore(store_path) if store_path is not None else None
     emergency_first: list[float] = []

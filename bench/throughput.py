@@ -2,7 +2,8 @@
 
 real-time factor (RTF) = CPU seconds of the process (all threads) / seconds of answer audio replayed;
 "× real time" = audio seconds / wall seconds. Both come from the routine replays of bench.latency (the same
-run), so the audio includes the silence a person leaves around each answer (see bench.common.padded).
+run; the sessions replayed as fast as the kiosk takes the audio, not at a microphone's pace), so the audio
+includes the silence a person leaves around each answer (see bench.common.padded).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 
 def summarise(engine: str, latency: dict[str, Any]) -> dict[str, Any]:
-    routine = [r for r in latency["replays"] if r["kind"] == "routine"]
+    routine = [r for r in latency["replays"] if r["kind"] == "throughput"]
     audio = sum(r["audio_seconds"] for r in routine)
     cpu = sum(r["cpu_seconds"] for r in routine)
     wall = sum(r["wall_seconds"] for r in routine)

@@ -67,6 +67,19 @@ class MicrophoneSource:
         return False
 
 
+def paced(chunks: Iterator[AudioChunk], monotonic: Callable[[], float], sleep: Callable[[float], None],
+          ) -> Iterator[AudioChunk]:
+    """The chunks at the pace of a microphone: each one once its last sample would have been captured."""
+    started = monotonic()
+    heard = 0.0
+    for chunk in chunks:
+        heard += chunk.seconds
+        wait = started + heard - monotonic()
+        if wait > 0:
+            sleep(wait)
+        yield chunk
+
+
 class FileSource:
     """Recorded answers: one WAV file per answer in order, or files keyed by the question they answer.
 
@@ -77,7 +90,14 @@ class FileSource:
     live = False
     """Files: an unusable one is reported and skipped, and the next file answers instead."""
 
-    def __init__(self, files: Sequence[Path], by_question: Mapping[str, Sequence[Path]] | None = None) -> None:
+    def __init__(self, files: Sequence[Path], by_question: Mapping[str, Sequence[Path]] | None = None, *,
+                 realtime: bool = False, monotonic: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.realtime = realtime
+        """Hand out each chunk only when a microphone would have: turn latency then means what it means live
+        (an engine can use the endpointer's trailing-silence wait). Off: as fast as the kiosk takes them."""
+        self.monotonic = monotonic
+        self.sleep = sleep
         self.files = list(files)
         self.by_question = {q: list(paths) for q, paths in (by_question or {}).items() if paths}
         self.used: list[Path] = []
@@ -94,11 +114,12 @@ class FileSource:
             return None
         self.used.append(path)
         try:
-            return wav_to_chunks(path)
+            chunks = wav_to_chunks(path)
         except AudioError as exc:
             self.used.pop()
             self.skipped.append((path, str(exc)))
             raise
+        return paced(chunks, self.monotonic, self.sleep) if self.realtime else chunks
 
     def mute(self) -> None:
         return None

@@ -108,13 +108,18 @@ class Voice:
     def say(self, prompts: Iterable[str], text: str) -> bool:
         """Say it and wait until it has been said."""
         started = self.start(prompts, text)
-        if started and self.output is not None:
+        if started:
+            self.wait()
+        return started
+
+    def wait(self) -> None:
+        """Wait until what was started has been said (returns at once when nothing is playing)."""
+        if self.output is not None:
             try:
                 self.output.wait()
             except Exception as exc:  # noqa: BLE001 - the speaker went away while speaking
                 log.error("%s; the text stays on the screen / event stream", exc)
                 self.output = None
-        return started
 
     def _live(self, text: str | None) -> bytes | None:
         if not text or self.live is None:

@@ -28,6 +28,8 @@ def add_commands(sub: Any) -> None:
     replay.add_argument("--out", type=Path, default=Path("replay-out"), help="where to write the results")
     replay.add_argument("--engine", choices=("vosk", "whisper"), help="recognizer (default: settings)")
     replay.add_argument("--store", action="store_true", help="also record the session in the history")
+    replay.add_argument("--realtime", action="store_true",
+                        help="feed the answers at the pace of a microphone (timings as live; slower)")
     replay.set_defaults(func=cmd_replay)
 
     rec = sub.add_parser("recognize", help="recognise answers in WAV files (one JSON line per file)")
@@ -196,7 +198,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
             transcript.write(json.dumps(event, ensure_ascii=False) + "\n")
 
     store = SessionStore(settings.storage.database) if args.store else None
-    source = FileSource(files, by_question)
+    source = FileSource(files, by_question, realtime=args.realtime)
     session = build_session(settings, parts, recognizer, source, output, None, emit, store, SystemClock(),
                             "replay")
     try:

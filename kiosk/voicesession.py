@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiosk.actions import Action, Ask, Emergency, Fallback, Finished, Say
-from kiosk.asr.base import Recognizer
+from kiosk.asr.base import Recognizer, prepare
 from kiosk.audio.endpoint import Endpointer
 from kiosk.clock import Clock
 from kiosk.dialog import Dialog
@@ -149,6 +149,7 @@ class VoiceSession:
             "endpoint_delay": (listened.endpoint - listened.speech_end)
             if listened.speech_end is not None and listened.endpoint is not None else None,
             "decide_seconds": listened.decide_seconds,
+            "decided_early": listened.decided_early,
         }
         self.timings.turns.append(self._turn_log)
 
@@ -170,14 +171,20 @@ class VoiceSession:
                 self.finished = action
                 self._save(action.record)
             elif isinstance(action, (Say, Ask)):
+                started = self.voice.start(action.prompts, action.text)
                 if first_audio:
-                    self._mark_next_prompt()
+                    self._mark_next_prompt()  # after start(): the prompt's first sample is on its way
                     first_audio = False
-                self.voice.say(action.prompts, action.text)
-                ask = action if isinstance(action, Ask) else ask
+                if isinstance(action, Ask):
+                    ask = action
+                    # Per-grammar work (Whisper's silence priors, ~1 s) while the question is spoken,
+                    # not after the person has answered.
+                    prepare(self.recognizer, self.dialog.content.phrases.grammar(action.answers))
+                if started:
+                    self.voice.wait()
         if emergency is not None:
             # After the outcome is shown and the record saved: repeating may go on for a long time.
-            self._wait_voice()
+            self.voice.wait()
             self._repeat_until_acknowledged(emergency)
         return ask
 
@@ -234,13 +241,6 @@ class VoiceSession:
         text = self.dialog.content.speech[key]
         self.events({"type": "say", "text": text})
         self.voice.say((f"speech.{key}",), text)
-
-    def _wait_voice(self) -> None:
-        if self.voice.output is not None:
-            try:
-                self.voice.output.wait()
-            except AudioError as exc:
-                log.error("%s", exc)
 
     def _save(self, record: dict[str, Any]) -> None:
         if self.store is None:

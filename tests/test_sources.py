@@ -52,3 +52,34 @@ def test_bad_manifests_are_explained(tmp_path: Path, body: str, problem: str) ->
     (tmp_path / "m.json").write_text(body, encoding="utf-8")
     with pytest.raises(AudioError, match=problem):
         answer_source(tmp_path / "m.json")
+
+
+class FakeClock:
+    """Time that passes only when slept (the clock is a device-like fake)."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_realtime_replay_hands_out_audio_at_a_microphones_pace(tmp_path: Path) -> None:
+    # Latency measured on a replay means what it means live only when the audio arrives as a microphone's would.
+    clock = FakeClock()
+    source = FileSource([wav(tmp_path / "a.wav")], realtime=True, monotonic=clock.monotonic, sleep=clock.sleep)
+    chunks = source.next_answer("x")
+    assert chunks is not None
+    heard = 0.0
+    for chunk in chunks:
+        heard += chunk.seconds
+        assert clock.now - 100.0 == pytest.approx(heard), "each chunk once its last sample would be captured"
+    assert heard == pytest.approx(0.1)
+    fast = FileSource([wav(tmp_path / "b.wav")], monotonic=clock.monotonic, sleep=clock.sleep).next_answer("x")
+    assert fast is not None and sum(c.seconds for c in fast) == pytest.approx(0.1)
+    assert clock.now - 100.0 == pytest.approx(0.1), "without realtime nothing waits"

@@ -22,8 +22,11 @@ import pytest
 
 from kiosk.asr.base import UNKNOWN, Grammar, Recognition
 from kiosk.audio.chunk import RATE, AudioChunk
+from kiosk.audio.endpoint import Endpointer
+from kiosk.clock import SystemClock
 from kiosk.errors import AudioError, ModelError
 from kiosk.grammar import AnswerPhrases
+from kiosk.listening import Listened, listen
 
 pytestmark = pytest.mark.whisper
 
@@ -201,3 +204,46 @@ def test_missing_model_folder_says_what_to_do(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text("{}")
     with pytest.raises(ModelError, match="incomplete"):
         WhisperRecognizer(tmp_path)
+
+
+# --- deciding during the trailing silence (kiosk.listening with a SpeculativeStream) ---
+
+def silence(seconds: float) -> bytes:
+    return bytes(2 * round(seconds * RATE))
+
+
+def listened(engine: object, grammar: Grammar, pcm: bytes) -> Listened:
+    """The kiosk's own listening path: endpointer, stream, pause/resume, finish."""
+    return listen(chunks(pcm, 480), Endpointer(), engine, grammar, SystemClock())  # type: ignore[arg-type]
+
+
+def test_answer_is_decided_during_the_trailing_silence(engine: object, phrases: AnswerPhrases) -> None:
+    # The endpointer waits 1.2 s after the last word; the engine starts deciding at the pause, and the answer
+    # is the one it gives on the whole clip.
+    pcm = read_pcm(CLIPS / "clean" / "no__いいえ__mei.wav")
+    grammar = grammar_for(phrases, "no")
+    out = listened(engine, grammar, silence(0.6) + pcm + silence(1.6))
+    assert out.recognition is not None and out.recognition.answer == "no"
+    assert out.decided_early
+    assert hear(engine, grammar, pcm).answer == "no"
+
+
+def test_words_after_a_pause_are_part_of_the_answer(engine: object, phrases: AnswerPhrases,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # 「こんにちは … 左」: the decision started at the first pause must not stand once the person goes on.
+    decided_on: list[np.ndarray] = []
+    real = engine.decide_later  # type: ignore[attr-defined]
+
+    def noting(samples: np.ndarray, grammar: Grammar) -> object:
+        decided_on.append(samples)
+        return real(samples, grammar)
+
+    monkeypatch.setattr(engine, "decide_later", noting)
+    first = read_pcm(CLIPS / "clean" / "oov__こんにちは__mei.wav")
+    second = read_pcm(CLIPS / "clean" / "left__ひだり__mei.wav")
+    grammar = grammar_for(phrases, "left")
+    out = listened(engine, grammar, silence(0.6) + first + second + silence(1.6))  # clips: 0.9 s apart
+    assert len(decided_on) == 2, "one early decision per pause"
+    assert len(decided_on[1]) >= len(decided_on[0]) + len(second) // 2 // 2, "the second covers the later words"
+    assert out.decided_early and out.recognition is not None
+    assert out.recognition == engine.recognize(decided_on[1], grammar)  # type: ignore[attr-defined]

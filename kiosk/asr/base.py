@@ -8,7 +8,7 @@ final result once the endpointer says the person has stopped speaking.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from kiosk.audio.chunk import AudioChunk
 
@@ -68,3 +68,26 @@ class Recognizer(Protocol):
 
     def stream(self, grammar: Grammar) -> RecognizerStream:
         """Open a stream for one utterance with the grammar of the current question."""
+
+
+@runtime_checkable
+class SpeculativeStream(Protocol):
+    """A stream that can start deciding during the trailing silence, before the endpointer is sure.
+
+    The endpointer waits 1.2 s of silence before it calls an answer finished (older speakers pause
+    mid-answer); an engine that decodes only at the end (Whisper) can use that wait. `pause()`: the
+    person has been silent a moment, everything fed so far may be the whole answer; `resume()`: they
+    spoke again, forget it. finish() after a pause that was not resumed decides on the audio up to the
+    pause, whether or not the early decision has completed, so the result never depends on timing.
+    """
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+
+def prepare(recognizer: Recognizer, grammar: Grammar) -> None:
+    """Let an engine do its per-grammar work now (e.g. while the question is being spoken), if it has any."""
+    warm = getattr(recognizer, "prepare", None)
+    if callable(warm):
+        warm([grammar])

@@ -148,6 +148,11 @@ class Endpointer:
         """Seconds of audio processed so far."""
         return round(self._frame_count * FRAME_SECONDS, 6)  # 6 digits: 0.03 * n is not exact in binary
 
+    @property
+    def last_voiced_end(self) -> float:
+        """Audio time the last voiced frame of the utterance ended (its start time until speech starts)."""
+        return self._last_voiced_end
+
     def feed(self, chunk: AudioChunk) -> Event | None:
         """Process a chunk; the last event it caused (an end event is always the last), or None."""
         events = self.process(chunk)
