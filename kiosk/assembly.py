@@ -26,7 +26,8 @@ from kiosk.voicesession import VoiceSession
 
 def endpoint_settings(listen: ListenSettings) -> EndpointSettings:
     return EndpointSettings(trailing_silence=listen.trailing_silence, no_input=listen.no_input or None,
-                            max_utterance=listen.max_utterance or None, vad_mode=listen.vad_mode)
+                            max_utterance=listen.max_utterance or None, vad_mode=listen.vad_mode,
+                            noise_margin_db=listen.noise_margin_db)
 
 
 def emergency_prompts(content: Content) -> list[str]:

@@ -60,6 +60,8 @@ class ListenSettings:
     """Longest answer in seconds."""
     vad_mode: int = 2
     """webrtcvad aggressiveness 0-3."""
+    noise_margin_db: float = 4.5
+    """How far above the room's noise floor a sound must be to count as speech; 0: off (quiet rooms only)."""
     echo_cancellation: bool = False
     """True only when the audio system cancels the kiosk's own voice; otherwise input is muted while speaking."""
     emergency_repeats: int = 0

@@ -1,7 +1,9 @@
-"""The endpointer on real speech (espeak-ng clips in tests/audio/endpoint/) and synthetic silence/noise."""
+"""The endpointer on real speech (espeak-ng clips in tests/audio/endpoint/, answers in tests/audio/ja/clean/)
+and synthetic silence/noise."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,15 @@ import numpy as np
 import pytest
 
 from kiosk.audio.chunk import RATE, AudioChunk
+from kiosk.audio.conditions import (
+    add_noise,
+    pcm_of,
+    pink_noise,
+    samples_of,
+    speech_power,
+    time_stretch,
+    white_noise,
+)
 from kiosk.audio.endpoint import (
     EndOfSpeech,
     Endpointer,
@@ -20,6 +31,7 @@ from kiosk.audio.endpoint import (
     SpeechStarted,
     State,
 )
+from kiosk.audio.noisefloor import NoiseFloor
 from kiosk.audio.wav import read_wav, wav_to_chunks, write_wav
 from kiosk.errors import AudioError, SettingsError
 
@@ -226,6 +238,8 @@ def test_non_canonical_audio_is_refused() -> None:
         {"max_utterance": 0.0},
         {"pre_roll": -0.1},
         {"speech_start": 0.5, "start_window": 0.3},
+        {"noise_margin_db": -1.0},
+        {"noise_window": 0.0},
     ],
 )
 def test_nonsense_settings_are_refused(bad: dict[str, Any]) -> None:
@@ -245,3 +259,160 @@ def test_speech_is_found_in_steady_background_noise() -> None:
     events = run(mixed)
     assert [type(e) for e in events] == [SpeechStarted, EndOfSpeech]
     assert events[0].time == pytest.approx(1.0 + voiced_span(clip("はい"))[0], abs=0.09)  # type: ignore[union-attr]
+
+
+# --- Steady room noise (kiosk.audio.noisefloor): real answers from tests/audio/ja/clean with seeded noise ---
+
+JA_CLEAN = Path(__file__).parent / "audio" / "ja" / "clean"
+NOISY_ANSWERS = [
+    "yes__はい__mei",
+    "no__いいえ__kokoro-alpha",
+    "right__右です__jtalk-low",
+    "unknown__よくわかりません__mei",
+]
+"""Four voices, one to three words: short ones are the hardest to hear in noise, long ones to end."""
+FIXED_FLOOR = EndpointSettings(noise_margin_db=0.0)
+"""The endpointer as it was before the noise floor: webrtcvad and -55 dBFS only."""
+
+
+def answer(name: str) -> bytes:
+    return read_wav(JA_CLEAN / f"{name}.wav").audio
+
+
+def level_to(pcm: bytes, loudest_frame_dbfs: float) -> bytes:
+    """The clip scaled so that its loudest 30 ms frame has this RMS level."""
+    samples = samples_of(pcm)
+    frames = samples[: samples.size // 480 * 480].reshape(-1, 480)
+    loudest = float(np.sqrt(np.max(np.mean(frames**2, axis=1)))) / 32768
+    return pcm_of(samples * 10 ** (loudest_frame_dbfs / 20) / loudest)
+
+
+def room_noise(kind: str, seconds: float, dbfs: float, seed: int = 0) -> bytes:
+    unit = (white_noise if kind == "white" else pink_noise)(round(seconds * RATE), seed)
+    return pcm_of(unit * 32768 * 10 ** (dbfs / 20))
+
+
+def from_first_sound(pcm: bytes, later: float = 0.0) -> bytes:
+    """The clip from its first audible sample (+ `later` seconds): a person already talking."""
+    first = int(np.flatnonzero(np.abs(np.frombuffer(pcm, dtype="<i2")) > 30)[0]) + round(later * RATE)
+    return pcm[2 * first :]
+
+
+@pytest.mark.parametrize("kind", ["white", "pink"])
+@pytest.mark.parametrize("name", NOISY_ANSWERS)
+def test_an_answer_in_loud_steady_noise_ends_after_the_trailing_silence(name: str, kind: str) -> None:
+    # 5 dB SNR over the whole recording, as in a noisy waiting room: webrtcvad alone hears the noise as
+    # speech from the first frame, so the answer used to run to max_utterance.
+    clean = answer(name)
+    first, last = voiced_span(clean)
+    noisy = add_noise(silence(1.0) + clean + silence(3.0), 5.0, kind, seed=len(name))
+    events = run(noisy)
+    assert [type(e) for e in events] == [SpeechStarted, EndOfSpeech]
+    started, ended = events
+    assert isinstance(started, SpeechStarted) and isinstance(ended, EndOfSpeech)
+    assert started.time == pytest.approx(1.0 + first, abs=0.3)
+    # Never cut before the voice ends; never much later than the trailing silence after it.
+    assert 1.0 + last <= ended.detected_time <= 1.0 + last + 1.2 + 0.15
+
+
+def test_without_the_noise_floor_the_same_answer_runs_to_the_time_limit() -> None:
+    """The bug the noise floor fixes, kept visible: the fixed-floor endpointer never hears the silence."""
+    noisy = add_noise(silence(1.0) + answer("yes__はい__mei") + silence(10.0), 10.0, "pink", seed=1)
+    assert [type(e) for e in run(noisy, FIXED_FLOOR)] == [SpeechStarted, MaxLength]
+    assert [type(e) for e in run(noisy)] == [SpeechStarted, EndOfSpeech]
+
+
+@pytest.mark.parametrize("kind", ["white", "pink"])
+@pytest.mark.parametrize("snr", [10.0, 5.0])
+def test_loud_steady_noise_alone_does_not_start_an_answer(kind: str, snr: float) -> None:
+    # The noise level each answer above would have at this SNR (speech-active power minus the SNR).
+    dbfs = 10 * math.log10(speech_power(samples_of(answer("no__いいえ__kokoro-alpha"))) / 32768**2) - snr
+    assert [type(e) for e in run(room_noise(kind, 8.5, dbfs, seed=3))] == [NoInput]
+
+
+def test_a_long_answer_in_noise_is_not_ended_while_it_goes_on() -> None:
+    # 8 s of talk with only 0.2 s pauses: the floor must not climb into the speech (3 s window).
+    speech = long_speech(8.0)
+    noisy = add_noise(silence(1.0) + speech + silence(3.0), 5.0, "white", seed=2)
+    events = run(noisy, EndpointSettings(max_utterance=None))
+    assert [type(e) for e in events] == [SpeechStarted, EndOfSpeech]
+    assert events[1].detected_time >= 1.0 + voiced_span(speech)[1]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("kind", ["white", "pink"])
+def test_a_very_slow_answer_in_noise_is_not_cut_short(kind: str) -> None:
+    # Three times slower (WSOLA): vowels held for a third of a second. A noise window shorter than ~1 s
+    # lets the floor climb into such speech and ends the answer before the speaker has finished.
+    slow = time_stretch(answer("neither__どちらでもない__kokoro-alpha"), 3.0)
+    events = run(add_noise(silence(1.0) + slow + silence(4.0), 5.0, kind, seed=9))
+    assert [type(e) for e in events] == [SpeechStarted, EndOfSpeech]
+    assert events[1].detected_time >= 1.0 + voiced_span(slow)[1]  # type: ignore[union-attr]
+
+
+def test_no_frame_of_loud_pink_noise_counts_as_speech() -> None:
+    # During an answer one noise frame taken for speech restarts the trailing silence, so the margin
+    # must clear even rare peaks of the noise level (pink: ~3.4 dB over the floor; white: ~1 dB).
+    detector = Endpointer().detector
+    noise = room_noise("pink", 20.0, -20.0)
+    frames = [noise[i : i + 960] for i in range(0, len(noise) - 959, 960)]
+    assert not any(detector.is_speech(frame) for frame in frames)
+
+
+@pytest.mark.parametrize("name", ["no__いいえ__mei", "right__右です__jtalk-low", "unknown__よくわかりません__mei"])
+def test_a_soft_speaker_in_a_quiet_room_is_heard_as_before(name: str) -> None:
+    pcm = silence(1.0) + level_to(answer(name), -40.0) + silence(3.0)
+    quiet_room = pcm_of(samples_of(pcm) + samples_of(room_noise("white", len(pcm) / 2 / RATE, -70.0)))
+    for audio in (pcm, quiet_room):
+        events = run(audio)
+        assert [type(e) for e in events] == [SpeechStarted, EndOfSpeech]
+        assert events == run(audio, FIXED_FLOOR)  # a quiet room's floor is far below -55 dBFS
+
+
+@pytest.mark.parametrize("later", [0.0, 0.1])
+@pytest.mark.parametrize("name", ["leg__足__mei", "right__右__mei", "yes__はい__mei"])
+def test_a_person_already_talking_when_listening_starts_is_heard(name: str, later: float) -> None:
+    # No lead-in (or the first 0.1 s lost, as when an answer began while the prompt played): the floor
+    # first learns the voice itself, and the first frames are judged again once a pause shows the room.
+    speech = from_first_sound(answer(name), later)
+    for audio in (speech + silence(3.0), add_noise(speech + silence(3.0), 10.0, "pink", seed=4)):
+        events = run(audio)
+        assert [type(e) for e in events] == [SpeechStarted, EndOfSpeech]
+        started = events[0]
+        assert isinstance(started, SpeechStarted) and started.time <= 0.1
+
+
+def test_speech_after_loud_noise_stops_is_heard() -> None:
+    # The floor learned from 5 s of loud noise falls at once when the room goes quiet (the television
+    # is switched off), so an answer softer than that noise is still heard.
+    hai = level_to(answer("yes__はい__mei"), -25.0)
+    pcm = room_noise("pink", 5.0, -25.0, seed=5) + silence(0.5) + hai + silence(3.0)
+    events = run(pcm)
+    assert [type(e) for e in events] == [SpeechStarted, EndOfSpeech]
+    assert events[0].time == pytest.approx(5.5 + voiced_span(hai)[0], abs=0.09)  # type: ignore[union-attr]
+
+
+def test_reset_forgets_the_room_of_the_previous_answer() -> None:
+    # The previous answer was given in a quiet room: its floor (digital silence) must not make the noise
+    # of this answer "speech" for the length of the window.
+    ep = Endpointer()
+    run(silence(1.0) + answer("yes__はい__mei") + silence(3.0), endpointer=ep)
+    assert ep.done
+    ep.reset()
+    noisy_answer = answer("no__いいえ__kokoro-alpha")
+    events = run(add_noise(silence(1.0) + noisy_answer + silence(3.0), 5.0, "pink", seed=6), endpointer=ep)
+    assert [type(e) for e in events] == [SpeechStarted, EndOfSpeech]
+    assert events[0].time == pytest.approx(1.0 + voiced_span(noisy_answer)[0], abs=0.3)  # type: ignore[union-attr]
+
+
+def test_the_noise_floor_is_the_quietest_smoothed_level_of_the_window() -> None:
+    floor = NoiseFloor(window_frames=4, smoothing_frames=1)
+    for level in (-30.0, -20.0, -40.0, -20.0, -20.0, -20.0):
+        floor.update(level)
+    assert floor.floor == -40.0  # falls at once, held for the window
+    floor.update(-20.0)
+    assert floor.floor == -20.0  # rises only when the quiet frame has left the window
+    floor.update(-math.inf)
+    assert floor.floor == -math.inf  # digital silence
+    floor.reset()
+    floor.update(-50.0)
+    assert (floor.level, floor.floor) == (-50.0, -50.0)
