@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,21 +14,10 @@ from kiosk.recording import AudioRecorder
 from kiosk.settings import StorageSettings, load_settings
 from kiosk.sources import FileSource
 from tests.test_faults_voice import NO_WAV, YES_WAV, build, engine, ko_content  # noqa: F401 - fixtures
+from tests.test_privacy import mode, permissive_umask  # noqa: F401 - the umask fixture is autouse here too
 
 SECOND = b"\x01\x00" * 16_000  # one second of canonical PCM (32 KB)
 DAY = 86_400.0
-
-
-@pytest.fixture(autouse=True)
-def permissive_umask() -> Iterator[None]:
-    """A umask that would leave files readable by others: privacy must not depend on the umask."""
-    old = os.umask(0o022)
-    yield
-    os.umask(old)
-
-
-def mode(path: Path) -> int:
-    return stat.S_IMODE(os.stat(path).st_mode)
 
 
 class Now:
