@@ -50,10 +50,7 @@ def confusion_full(table: dict[str, dict[str, int]], title: str, path: Path) -> 
     size = max(5.0, 0.32 * len(cols) + 2)
     fig, ax = plt.subplots(figsize=(size, max(4.0, 0.3 * len(rows) + 2)))
     _matrix(ax, table, rows, cols, title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def _group(label: str) -> str:
@@ -86,10 +83,7 @@ def confusion_by_condition(per_condition: dict[str, dict[str, dict[str, int]]], 
     for k in range(len(conditions), rows_n * cols_n):
         axes[k // cols_n][k % cols_n].axis("off")
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def latency_parts(engine: str, turns: list[dict[str, Any]], names: dict[str, str], path: Path) -> Path:
@@ -108,10 +102,7 @@ def latency_parts(engine: str, turns: list[dict[str, Any]], names: dict[str, str
         ax.set_xlabel("ms", fontsize=8)
         ax.tick_params(labelsize=7)
     fig.suptitle(f"{engine}: turn latency by part ({len(turns)} turns of replayed sessions)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def decide_distribution(per_engine: dict[str, dict[str, list[float]]], path: Path,
@@ -138,10 +129,7 @@ def decide_distribution(per_engine: dict[str, dict[str, list[float]]], path: Pat
     ax.set_ylabel("endpoint → decided (ms, log)", fontsize=8)
     ax.set_title("Decision compute time, every utterance fed at once (whiskers 5–95 %; targets apply to the "
                  "paced sessions)", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def emergency(per_engine: dict[str, list[float]], target: float, path: Path) -> Path:
@@ -152,10 +140,7 @@ def emergency(per_engine: dict[str, list[float]], target: float, path: Path) -> 
     ax.set_yticks(range(len(per_engine)), list(per_engine))
     ax.set_xlabel("answer decided → first sample of the emergency prompt (ms)", fontsize=8)
     ax.set_title(f"Emergency path (target ≤ {1000 * target:.0f} ms, dashed)", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def soak(result: dict[str, Any], path: Path) -> Path:
@@ -177,6 +162,11 @@ def soak(result: dict[str, Any], path: Path) -> Path:
         ax.set_xlabel("session", fontsize=8)
         ax.tick_params(labelsize=7)
     fig.suptitle(f"Soak: {result['sessions']} sessions in one process ({result['engine']})", fontsize=10)
+    return _save(fig, path)
+
+
+def _save(fig: Any, path: Path) -> Path:
+    """Lay out, write the PNG and free the figure (matplotlib keeps every open figure in memory)."""
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

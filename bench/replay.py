@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench.common import ja_clips, ko_clips, padded
-from kiosk.asr.base import Grammar, Recognition, Recognizer, RecognizerStream, SpeculativeStream
+from kiosk.asr.base import Grammar, Recognition, Recognizer, RecognizerStream, SpeculativeStream, prepare
 from kiosk.audio.chunk import AudioChunk
 from kiosk.audio.wav import read_wav, write_wav
 from kiosk.clock import SystemClock
@@ -82,10 +83,9 @@ class TimedRecognizer:
     def stream(self, grammar: Grammar) -> RecognizerStream:
         return TimedStream(self.inner.stream(grammar), self.decided)
 
-    def prepare(self, grammars: Any) -> None:
-        warm = getattr(self.inner, "prepare", None)
-        if callable(warm):
-            warm(grammars)
+    def prepare(self, grammars: Iterable[Grammar]) -> None:
+        for grammar in grammars:
+            prepare(self.inner, grammar)
 
 
 EMERGENCY_ACK = "emergency_ack"

@@ -219,12 +219,13 @@ def targets(results: dict[str, Any], records: dict[str, Any]) -> list[Target]:
     if "vosk" in foot:
         v = foot["vosk"]
         probe = v["probes"][-1]
+        models = (f'the Korean model ({v["model_bytes"] / 1e6:.0f} MB on disk), the Japanese model is '
+                  f'{(results["footprint"].get("japanese_vosk_model_bytes") or 0) / 1e6:.0f} MB on disk (manifest)')
         t = Target("vosk_startup", "start-up to the first prompt (median)", "vosk", "<=", 3.0, v["startup_seconds"],
                    "s", note=f'first run {fmt(v["startup_seconds_first_run"], "s")}; Korean model')
         t.why = (f'model load {fmt(probe["model_load_seconds"], "s")}, imports {fmt(probe["import_seconds"], "s")}, '
                  f'content and prompts {fmt(probe["content_and_prompts_seconds"], "s")} (last run); measured with '
-                 f'the Korean model ({v["model_bytes"] / 1e6:.0f} MB on disk) — the Japanese model is '
-                 f'{(results["footprint"].get("japanese_vosk_model_bytes") or 0) / 1e6:.0f} MB (manifest)')
+                 + models)
         out.append(t)
         none = foot.get("none", {}).get("peak_rss_mb")
         guess = japanese_vosk_estimate(results["footprint"])
@@ -232,9 +233,7 @@ def targets(results: dict[str, Any], records: dict[str, Any]) -> list[Target]:
                    note="Korean model, after one answer" + (f'; Japanese model estimated at {guess:.0f} MB (scaled by '
                                                             "size on disk, not measured)" if guess else ""))
         t.why = (f'the kiosk without a model peaks at {fmt(none, "MB")}; the rest is the Vosk model: measured with '
-                 f'the Korean model ({v["model_bytes"] / 1e6:.0f} MB on disk), the Japanese model is '
-                 f'{(results["footprint"].get("japanese_vosk_model_bytes") or 0) / 1e6:.0f} MB on disk (manifest) '
-                 f'and was not available to measure')
+                 f'{models} and was not available to measure')
         out.append(t)
     thr = results.get("throughput", {}).get("vosk")
     if thr:
