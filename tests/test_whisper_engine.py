@@ -112,7 +112,10 @@ def synthesised(folder: Path, phrases: AnswerPhrases) -> list[Path]:
             pcm = (np.concatenate([pad, samples, pad]) * 32767).astype("<i2").tobytes()
             path = folder / condition / f"{answer}__{text}__mei.wav"
             with wave.open(str(path), "wb") as w:
-                w.setnchannels(1), w.setsampwidth(2), w.setframerate(RATE), w.writeframes(pcm)
+                w.setnchannels(1)
+                w.setsampwidth(2)
+                w.setframerate(RATE)
+                w.writeframes(pcm)
             made.append(path)
     return made
 
