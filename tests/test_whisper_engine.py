@@ -217,8 +217,13 @@ def silence(seconds: float) -> bytes:
 
 
 def listened(engine: object, grammar: Grammar, pcm: bytes) -> Listened:
-    """The kiosk's own listening path: endpointer, stream, pause/resume, finish."""
-    return listen(chunks(pcm, 480), Endpointer(), engine, grammar, SystemClock())  # type: ignore[arg-type]
+    """The kiosk's own listening path: its endpointer as set up from the default settings, stream, pause/resume,
+    finish."""
+    from kiosk.assembly import endpoint_settings
+    from kiosk.settings import Settings
+
+    endpointer = Endpointer(endpoint_settings(Settings().listen))
+    return listen(chunks(pcm, 480), endpointer, engine, grammar, SystemClock())  # type: ignore[arg-type]
 
 
 def test_answer_is_decided_during_the_trailing_silence(engine: object, phrases: AnswerPhrases) -> None:
@@ -264,18 +269,10 @@ def in_white_noise(name: str, snr_db: float = 10.0) -> bytes:
     return add_noise(pcm, snr_db, "white", zlib.crc32(name.encode("utf-8")))
 
 
-def kiosk_listened(engine: object, grammar: Grammar, pcm: bytes) -> Listened:
-    from kiosk.assembly import endpoint_settings
-    from kiosk.settings import Settings
-
-    endpointer = Endpointer(endpoint_settings(Settings().listen))  # the room-following endpointer of the kiosk
-    return listen(chunks(pcm, 480), endpointer, engine, grammar, SystemClock())  # type: ignore[arg-type]
-
-
 @pytest.mark.parametrize(("name", "answer"), [("yes__はい__mei.wav", "yes"), ("no__いいえ__kokoro-alpha.wav", "no"),
                                               ("knee__膝__mei.wav", "knee"), ("back__腰__kokoro-kumo.wav", "back")])
 def test_answers_in_noise_are_recognised(engine: object, phrases: AnswerPhrases, name: str, answer: str) -> None:
-    out = kiosk_listened(engine, grammar_for(phrases, answer), in_white_noise(name))
+    out = listened(engine, grammar_for(phrases, answer), in_white_noise(name))
     assert out.recognition is not None and out.recognition.answer == answer
 
 
@@ -284,6 +281,6 @@ def test_answers_in_noise_are_recognised(engine: object, phrases: AnswerPhrases,
 @pytest.mark.parametrize("name", ("oov__灰色__kokoro-kumo.wav", "oov__胡椒__kokoro-kumo.wav", "oov__水__mei.wav",
                                   "oov__ありがとうございます__kokoro-alpha.wav"))
 def test_out_of_grammar_words_in_noise_are_unknown(engine: object, phrases: AnswerPhrases, name: str) -> None:
-    out = kiosk_listened(engine, grammar_for(phrases, "yes"), in_white_noise(name))
+    out = listened(engine, grammar_for(phrases, "yes"), in_white_noise(name))
     assert out.recognition is not None, "the endpointer must hear the words in the noise"
     assert out.recognition.answer == UNKNOWN, f"{name} in white noise was taken as {out.recognition.answer}"
