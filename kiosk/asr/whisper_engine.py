@@ -34,7 +34,7 @@ clips in each of white/pink noise at 10/5 dB SNR, every 2nd clip for the views):
   noise, measured on the audio): out-of-grammar words taken as an answer in noise 40 → 14 of 160 (false はい
   10 → 4), misheard answers 29 → 17 of 592, but answers recognised 80.1 → 75.3 % and true 救急車/助けて 19 → 17
   of 24 (asked again: a delayed emergency); exempting emergencies left 75.7 % for 6 fewer false はい. On the
-  benchmark's noise subset it cost 2-3 of 32 answers per condition. Not worth it;
+  benchmark's noise subset it cost 1-3 of 32 answers per condition. Not worth it;
 - a spectral-subtraction noise suppressor, in place of the raw audio (noise conditions: -4 to +3 points) or as
   a third view beside it; a view of the speech sped up 1.25x for slowed speech (slowed 84 → 80 % on 25 clips);
   the best phrase's score relative to free greedy decoding (a garbage model: it separates out-of-grammar
