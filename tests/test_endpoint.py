@@ -79,6 +79,16 @@ def run(
     return events
 
 
+def assert_one_answer(events: list[Event], at: float, first: float, last: float, start_within: float) -> None:
+    """One answer, its voice at `at` + (first, last) s: found where the voice starts (± start_within) and ended
+    by the trailing silence after it — never cut before the voice ends, never much later than the 1.2 s."""
+    assert [type(e) for e in events] == [SpeechStarted, EndOfSpeech]
+    started, ended = events
+    assert isinstance(started, SpeechStarted) and isinstance(ended, EndOfSpeech)
+    assert started.time == pytest.approx(at + first, abs=start_within)
+    assert at + last <= ended.detected_time <= at + last + 1.2 + 0.15
+
+
 def test_a_short_answer_starts_and_ends_where_the_speech_is() -> None:
     hai = clip("はい")
     first, last = voiced_span(hai)
@@ -306,13 +316,7 @@ def test_an_answer_in_loud_steady_noise_ends_after_the_trailing_silence(name: st
     clean = answer(name)
     first, last = voiced_span(clean)
     noisy = add_noise(silence(1.0) + clean + silence(3.0), 5.0, kind, seed=len(name))
-    events = run(noisy)
-    assert [type(e) for e in events] == [SpeechStarted, EndOfSpeech]
-    started, ended = events
-    assert isinstance(started, SpeechStarted) and isinstance(ended, EndOfSpeech)
-    assert started.time == pytest.approx(1.0 + first, abs=0.3)
-    # Never cut before the voice ends; never much later than the trailing silence after it.
-    assert 1.0 + last <= ended.detected_time <= 1.0 + last + 1.2 + 0.15
+    assert_one_answer(run(noisy), 1.0, first, last, start_within=0.3)
 
 
 def test_without_the_noise_floor_the_same_answer_runs_to_the_time_limit() -> None:
@@ -410,12 +414,7 @@ def test_a_soft_speaker_after_quiet_room_audio_is_heard(name: str) -> None:
     pcm = silence(1.0) + level_to(answer(name), -40.0) + silence(3.0)
     quiet_room = pcm_of(samples_of(pcm) + samples_of(room_noise("white", len(pcm) / 2 / RATE, -70.0)))
     for audio in (pcm, quiet_room):
-        events = run(audio)
-        assert [type(e) for e in events] == [SpeechStarted, EndOfSpeech]
-        started, ended = events
-        assert isinstance(started, SpeechStarted) and isinstance(ended, EndOfSpeech)
-        assert started.time == pytest.approx(1.0 + first, abs=0.15)
-        assert 1.0 + last <= ended.detected_time <= 1.0 + last + 1.2 + 0.15  # by silence, not cut short
+        assert_one_answer(run(audio), 1.0, first, last, start_within=0.15)
 
 
 AFTER_NOISE_ANSWERS = ["yes__はい__jtalk-low", "unknown__わからない__mei", "unknown__わかりません__kokoro-alpha"]
@@ -428,12 +427,7 @@ def test_a_soft_answer_after_loud_noise_stops_is_heard(name: str) -> None:
     # these were not heard, one found 0.45 s late (on all 188 clips: 123 found, 28 not heard; now 188, 0).
     first, last = voiced_span(answer(name))
     pcm = room_noise("pink", 5.0, -25.0, seed=5) + silence(0.5) + level_to(answer(name), -35.0) + silence(3.0)
-    events = run(pcm)
-    assert [type(e) for e in events] == [SpeechStarted, EndOfSpeech]
-    started, ended = events
-    assert isinstance(started, SpeechStarted) and isinstance(ended, EndOfSpeech)
-    assert started.time == pytest.approx(5.5 + first, abs=0.15)
-    assert 5.5 + last <= ended.detected_time <= 5.5 + last + 1.2 + 0.15
+    assert_one_answer(run(pcm), 5.5, first, last, start_within=0.15)
 
 
 @pytest.mark.parametrize("room", ["white -70", "pink -70", "pink -60", "after loud noise"])
