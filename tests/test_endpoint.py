@@ -13,6 +13,7 @@ import pytest
 
 from kiosk.audio.chunk import RATE, AudioChunk
 from kiosk.audio.conditions import (
+    NoiseKind,
     add_noise,
     pcm_of,
     pink_noise,
@@ -310,7 +311,7 @@ def from_first_sound(pcm: bytes, later: float = 0.0) -> bytes:
 
 @pytest.mark.parametrize("kind", ["white", "pink"])
 @pytest.mark.parametrize("name", NOISY_ANSWERS)
-def test_an_answer_in_loud_steady_noise_ends_after_the_trailing_silence(name: str, kind: str) -> None:
+def test_an_answer_in_loud_steady_noise_ends_after_the_trailing_silence(name: str, kind: NoiseKind) -> None:
     # 5 dB SNR over the whole recording, as in a noisy waiting room: webrtcvad alone hears the noise as
     # speech from the first frame, so the answer used to run to max_utterance.
     clean = answer(name)
@@ -328,7 +329,7 @@ def test_without_the_noise_floor_the_same_answer_runs_to_the_time_limit() -> Non
 
 @pytest.mark.parametrize("kind", ["white", "pink"])
 @pytest.mark.parametrize("snr", [10.0, 5.0])
-def test_loud_steady_noise_alone_does_not_start_an_answer(kind: str, snr: float) -> None:
+def test_loud_steady_noise_alone_does_not_start_an_answer(kind: NoiseKind, snr: float) -> None:
     # The noise level each answer above would have at this SNR (speech-active power minus the SNR).
     dbfs = 10 * math.log10(speech_power(samples_of(answer("no__いいえ__kokoro-alpha"))) / 32768**2) - snr
     assert [type(e) for e in run(room_noise(kind, 8.5, dbfs, seed=3))] == [NoInput]
@@ -344,7 +345,7 @@ def test_a_long_answer_in_noise_is_not_ended_while_it_goes_on() -> None:
 
 
 @pytest.mark.parametrize("kind", ["white", "pink"])
-def test_a_very_slow_answer_in_noise_is_not_cut_short(kind: str) -> None:
+def test_a_very_slow_answer_in_noise_is_not_cut_short(kind: NoiseKind) -> None:
     # Three times slower (WSOLA): vowels held for a third of a second. A noise window shorter than ~1 s
     # lets the floor climb into such speech and ends the answer before the speaker has finished.
     slow = time_stretch(answer("neither__どちらでもない__kokoro-alpha"), 3.0)
