@@ -161,7 +161,7 @@ ALWAYS_KEPT = ("yes", "no")
 def thin(items: Sequence[Clip], every: int) -> list[Clip]:
     """Every clip of 「はい」 and 「いいえ」, and every `every`-th other clip of each voice in a fixed pseudo-random
     order (a hash of the file name): the subset keeps the voices balanced, mixes the answers, and is the same in
-    every run; the same `every` picks the same files in every noise condition, and every 8th ⊂ every 2nd.
+    every run; the same `every` picks the same files in every noise condition, and every 4th ⊂ every 2nd.
     Returned sorted by name."""
     if every <= 1:
         return list(items)
