@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import time
 import wave
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -219,10 +218,9 @@ def silence(seconds: float) -> bytes:
 def listened(engine: object, grammar: Grammar, pcm: bytes) -> Listened:
     """The kiosk's own listening path: its endpointer as set up from the default settings, stream, pause/resume,
     finish."""
-    from kiosk.assembly import endpoint_settings
-    from kiosk.settings import Settings
+    from bench.recognition import kiosk_endpoint_settings
 
-    endpointer = Endpointer(endpoint_settings(Settings().listen))
+    endpointer = Endpointer(kiosk_endpoint_settings())
     return listen(chunks(pcm, 480), endpointer, engine, grammar, SystemClock())  # type: ignore[arg-type]
 
 
@@ -261,12 +259,12 @@ def test_words_after_a_pause_are_part_of_the_answer(engine: object, phrases: Ans
 # --- a noisy room (white noise at 10 dB SNR, as the benchmark makes it) ---
 
 def in_white_noise(name: str, snr_db: float = 10.0) -> bytes:
-    """A clean clip with room for the endpointer (0.7 s before, 1.6 s after) under white noise, as the benchmark
-    makes its white_10dB condition (same padding and seed), so the scores here are the ones it reports."""
+    """A clean clip with room for the endpointer under white noise, made by the benchmark's own padding and seed
+    (its white_10dB condition), so the scores here are the ones it reports."""
+    from bench.common import padded, seed_of
     from kiosk.audio.conditions import add_noise
 
-    pcm = silence(0.7) + read_pcm(CLIPS / "clean" / name) + silence(1.6)
-    return add_noise(pcm, snr_db, "white", zlib.crc32(name.encode("utf-8")))
+    return add_noise(padded(read_pcm(CLIPS / "clean" / name)), snr_db, "white", seed_of(name))
 
 
 @pytest.mark.parametrize(("name", "answer"), [("yes__はい__mei.wav", "yes"), ("no__いいえ__kokoro-alpha.wav", "no"),
