@@ -11,7 +11,9 @@ from kiosk.datafiles import data_dir
 from kiosk.errors import ContentError
 from kiosk.yamlfile import Fields, load_yaml
 
-_KATAKANA_TO_HIRAGANA = {code: code - 0x60 for code in range(0x30A1, 0x30F7)}  # ァ..ヶ → ぁ..ゖ
+_KATAKANA_TO_HIRAGANA = {code: code - 0x60 for code in range(0x30A1, 0x30F5)}  # ァ..ヴ → ぁ..ゔ
+# The small ヵ/ヶ of 「3ヶ月」 are read か: folded to か so that counters match the patterns.
+_KATAKANA_TO_HIRAGANA.update({0x30F5: 0x304B, 0x30F6: 0x304B, 0x3095: 0x304B, 0x3096: 0x304B})
 
 
 @dataclass(frozen=True)
@@ -21,13 +23,14 @@ class Normalizer:
     remove: frozenset[str]
     variants: tuple[tuple[str, str], ...]
     patterns: tuple[tuple[re.Pattern[str], str], ...]
+    fillers: tuple[re.Pattern[str], ...] = ()
 
     @classmethod
     def load(cls, path: Path | None = None) -> Normalizer:
         path = path or data_dir("grammars") / "ja" / "normalize.yaml"
         file = str(path)
         top = Fields(file, "(top level)", load_yaml(path))
-        top.only("remove", "variants", "patterns")
+        top.only("remove", "fillers", "variants", "patterns")
         remove = frozenset(top.text("remove"))
         raw_variants = top.mapping("variants")
         variants = []
@@ -43,9 +46,21 @@ class Normalizer:
                 patterns.append((re.compile(raw[0]), _base(raw[1], remove)))
             except re.error as exc:
                 raise ContentError(file, f"patterns[{index}]", "regex", str(exc)) from None
-        return cls(remove, tuple(variants), tuple(patterns))
+        fillers = []
+        for index, raw in enumerate(top.raw.get("fillers") or []):
+            if not isinstance(raw, str):
+                raise ContentError(file, f"fillers[{index}]", "-", "must be a regular expression (text)")
+            try:
+                fillers.append(re.compile(_fold(raw)))
+            except re.error as exc:
+                raise ContentError(file, f"fillers[{index}]", "regex", str(exc)) from None
+        return cls(remove, tuple(variants), tuple(patterns), tuple(fillers))
 
     def __call__(self, text: str) -> str:
+        # Fillers go before the long-vowel mark is removed: 「うーん」 must not become 「うん」 (yes).
+        text = _fold(text)
+        for filler in self.fillers:
+            text = filler.sub(" ", text)
         text = _base(text, self.remove)
         for pattern, replacement in self.patterns:
             text = pattern.sub(replacement, text)
@@ -54,7 +69,10 @@ class Normalizer:
         return text
 
 
-def _base(text: str, remove: frozenset[str]) -> str:
+def _fold(text: str) -> str:
     # NFKC folds full-width digits/letters and half-width katakana; then katakana → hiragana.
-    text = unicodedata.normalize("NFKC", text).translate(_KATAKANA_TO_HIRAGANA).lower()
-    return "".join(ch for ch in text if ch not in remove and not ch.isspace())
+    return unicodedata.normalize("NFKC", text).translate(_KATAKANA_TO_HIRAGANA).lower()
+
+
+def _base(text: str, remove: frozenset[str]) -> str:
+    return "".join(ch for ch in _fold(text) if ch not in remove and not ch.isspace())

@@ -12,6 +12,15 @@ from kiosk.normalize import Normalizer
 EMERGENCY, REPEAT = "emergency", "repeat"
 # Where people pause in writing: punctuation and spaces split an utterance into segments.
 _SEGMENTS = re.compile(r"[\s、。,.!?！？・…]+")
+# 「はい？」「ありますか」: the person is asking back, not answering.
+_ASKING_BACK = re.compile(r"([^\s?？][?？]+\s*$)|((ます|です|ある)か$)")
+# 「急にではない」「右じゃないです」: the value just said is denied, so it is not the answer.
+_DENIED = ("ではない", "じゃない", "ではありません", "じゃありません", "ではなく", "じゃなく", "でない")
+# ない is "no" only standing alone (「ないです」), after a particle (「しびれはない」「何もない」) or after an
+# adverb of degree (「特にない」). After a verb or adjective it only negates that word: 「立てない」 and
+# 「力が入らない」 are a *yes* to a question about weakness, so they must never count as "no".
+_NAI_AFTER = ("は", "も", "が", "わ", "特に", "とくに", "全然", "ぜんぜん", "別に", "べつに", "全く", "まったく",
+              "あまり", "あんまり", "そんなに")
 
 
 @dataclass(frozen=True)
@@ -38,14 +47,17 @@ class Understanding:
         found: list[str] = []
         for segment in _SEGMENTS.split(utterance):
             text = self._normalize(segment)
-            i = 0
+            i, matched_to = 0, 0
             while i < len(text):
                 for length in range(min(self._longest, len(text) - i), 0, -1):
                     answer = self._phrases.get(text[i:i + length])
-                    if answer is not None and _counts(text, i, length, whole):
+                    if answer is None or not _counts(text, i, length, whole, matched_to):
+                        continue
+                    denial = next((d for d in _DENIED if text.startswith(d, i + length)), "")
+                    if not denial:
                         found.append(answer)
-                        i += length
-                        break
+                    i = matched_to = i + length + len(denial)
+                    break
                 else:
                     i += 1
         return found
@@ -55,6 +67,8 @@ class Understanding:
         values = self.values_in(utterance)
         if EMERGENCY in values:
             return Heard(EMERGENCY, utterance)  # a call for help wins over everything else said
+        if _ASKING_BACK.search(utterance.strip()) or _ASKING_BACK.search(self._normalize(utterance)):
+            return Heard(REPEAT, utterance)  # 「はい？」 is "pardon?": say the question again
         content = {v for v in values if v in accepted and v != REPEAT}
         if len(content) == 1:
             return Heard(content.pop(), utterance)
@@ -69,10 +83,12 @@ class Understanding:
         return Heard(result.answer, result.text, result.confidence)
 
 
-def _counts(text: str, start: int, length: int, whole: str) -> bool:
+def _counts(text: str, start: int, length: int, whole: str, matched_to: int) -> bool:
     # A one-kana phrase (え = "pardon?") counts only as the whole utterance: inside words it is noise.
     if length == 1 and not _is_kanji(text[start]):
         return whole == text[start]
+    if text.startswith("ない", start) and start > matched_to:
+        return text[:start].endswith(_NAI_AFTER)
     # は is also the topic particle: 「今日はいい天気」 holds はい without meaning yes. A phrase
     # starting with は counts only at the start of a segment (after a pause, comma or space).
     return not (text[start] == "は" and start > 0)

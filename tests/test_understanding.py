@@ -52,6 +52,40 @@ def test_not_understood(understanding: Understanding, said: str, accepted: tuple
     assert understanding.understand(said, accepted).answer is None
 
 
+ONSET = ("sudden", "gradual", "unknown", "repeat", "emergency")
+
+
+@pytest.mark.parametrize(("said", "accepted"), [
+    # A negated verb answers "yes" to a question about weakness: it must never be read as ない = "no".
+    ("立てない", YES_NO), ("おしっこが出ない", YES_NO), ("力が入らないです", YES_NO), ("ろれつが回らない", YES_NO),
+    ("見えない", YES_NO), ("腕が上がらない", YES_NO), ("痛くない", YES_NO), ("いやあ、立てないんですよ", YES_NO),
+    # A value that is denied is not the answer.
+    ("急にではない", ONSET), ("右じゃないです", SIDE),
+    # Hesitations are not はい/うん/ええ; 十分 (enough) is not ten minutes.
+    ("うーん、ちょっと", YES_NO), ("ええと", YES_NO), ("えーっと", YES_NO), ("十分", DURATION),
+])
+def test_negated_words_and_hesitations_are_asked_again_never_taken(
+        understanding: Understanding, said: str, accepted: tuple[str, ...]) -> None:
+    assert understanding.understand(said, accepted).answer is None
+
+
+@pytest.mark.parametrize(("said", "accepted", "expected"), [
+    ("特にない", YES_NO, "no"), ("何もないです", YES_NO, "no"), ("ううん", YES_NO, "no"),
+    ("ございません", YES_NO, "no"), ("なかったです", YES_NO, "no"), ("ありました", YES_NO, "yes"),
+    ("ないこともない", YES_NO, "yes"),  # "not that there isn't": a hesitant yes, which may only raise the level
+    ("わかんない", YES_NO, "unknown"), ("知らない", YES_NO, "unknown"), ("覚えてないです", YES_NO, "unknown"),
+    ("はっきりしない", YES_NO, "unknown"), ("何とも言えない", YES_NO, "unknown"), ("わからん", YES_NO, "unknown"),
+    ("ええと、はい", YES_NO, "yes"), ("うーん、いいえ", YES_NO, "no"),
+    ("はい？", YES_NO, "repeat"), ("ありますか", YES_NO, "repeat"), ("右ですか？", SIDE, "repeat"),
+    ("3ヶ月前", DURATION, "months"), ("1ヵ月", DURATION, "months"), ("今朝から", DURATION, "today"),
+    ("2時間前", DURATION, "today"), ("おととい", DURATION, "days"), ("先月から", DURATION, "weeks"),
+    ("去年", DURATION, "months"),
+])
+def test_everyday_phrasings(understanding: Understanding, said: str, accepted: tuple[str, ...],
+                            expected: str) -> None:
+    assert understanding.understand(said, accepted).answer == expected
+
+
 def test_recognizer_unknown_is_an_answer_only_when_wakarimasen_was_said(understanding: Understanding) -> None:
     assert understanding.from_recognition(Recognition("unknown", "わかり ませ ん", 0.9)).answer == "unknown"
     assert understanding.from_recognition(Recognition("unknown", "", 0.0)).answer is None
