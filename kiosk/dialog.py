@@ -91,7 +91,8 @@ class Dialog:
             if not turn.rechecked and heard.confidence < self.settings.confirm_no_below:
                 turn.rechecked = True
                 return [self._say("recheck_no"), self._ask(turn, with_hint=True)]
-            if turn.rechecked and heard.confidence < self.settings.recheck_no_min:
+            if turn.rechecked and heard.confidence < max(self.settings.recheck_no_min,
+                                                         self.settings.confirm_no_below):
                 answer = UNKNOWN
         return self._accept(answer, heard)
 
@@ -139,8 +140,12 @@ class Dialog:
                     self._ask(turn, with_hint=True)]
         if turn.fell_back and turn.failures <= 2 * limit + 1:  # the fallback gets its own tries
             return [self._say(kind), self._ask(turn, with_hint=True)]
-        # Still nothing: record "unknown", which the rules never rank below "no", and go on.
-        return [self._say("moving_on"), *self._accept(UNKNOWN, Heard(UNKNOWN, "", 0.0))]
+        # Still nothing: record "unknown", which the rules never rank below "no", and go on. If that
+        # makes it an emergency, the emergency prompt is all that is said: nothing may come before it.
+        accepted = self._accept(UNKNOWN, Heard(UNKNOWN, "", 0.0))
+        if any(isinstance(a, Emergency) for a in accepted):
+            return accepted
+        return [self._say("moving_on"), *accepted]
 
     def _accept(self, answer: str, heard: Heard) -> list[Action]:
         assert self._turn is not None
@@ -155,7 +160,8 @@ class Dialog:
         actions: list[Action] = [Understood(q.id, answer, heard.text, heard.confidence)]
         triage = self.content.rules.triage(self.answers)
         if triage.level == EMERGENCY:
-            return actions + self._emergency(triage, requested=False)
+            alert, *rest = self._emergency(triage, requested=False)
+            return [alert, *actions, *rest]  # the emergency prompt first, then what was heard
         following = self.content.questionnaire.next_question(self.answers, after=q.id)
         if following is not None:
             return actions + self._begin(following, previous=q)

@@ -18,6 +18,8 @@ class Run:
     """Everything a scripted session did."""
 
     actions: list[Action] = field(default_factory=list)
+    batches: list[list[Action]] = field(default_factory=list)
+    """The actions of each start()/hear() call, as the driver receives them."""
     asked: list[str] = field(default_factory=list)
     finished: Finished | None = None
 
@@ -39,6 +41,7 @@ def run_session(content: Content, answer_for: Callable[[Ask], Heard], site: Site
     actions = dialog.start()
     for _ in range(max_turns):
         run.actions += actions
+        run.batches.append(actions)
         asks = [a for a in actions if isinstance(a, Ask)]
         run.finished = next((a for a in actions if isinstance(a, Finished)), None)
         if run.finished or not asks:

@@ -71,6 +71,32 @@ def test_unsure_no_twice_is_recorded_as_unknown_never_as_no(content: Content) ->
     assert dialog.answers["stroke_limb"] == "unknown"
 
 
+def test_a_no_that_stays_unsure_after_the_recheck_is_not_taken(content: Content) -> None:
+    # Vosk never reports a word below 0.7, so "unsure" must mean below confirm_no_below on both askings.
+    dialog, _ = new(content)
+    dialog.hear(Heard("no", "いいえ", 0.8))
+    dialog.hear(Heard("no", "いいえ", 0.75))
+    assert dialog.answers["stroke_limb"] == "unknown"
+
+
+def test_an_emergency_reached_by_moving_on_is_said_before_anything_else(content: Content) -> None:
+    # side right and a sudden onset, then no understandable duration: "unknown" counts as today.
+    dialog, actions = new(content, fallback="none")
+    for _ in range(40):
+        ask = asks(actions)[-1]
+        if ask.question_id == "duration":
+            break
+        value = {"side": "right", "onset": "sudden"}.get(ask.question_id) or (
+            "no" if "no" in ask.answers else ask.answers[0])
+        actions = dialog.hear(Heard(value, value))
+    for _ in range(10):
+        actions = dialog.hear(Heard(None, "ぶぶぶ"))
+        if any(isinstance(a, Emergency) for a in actions):
+            break
+    assert isinstance(actions[0], Emergency), actions
+    assert not any(isinstance(a, Say) for a in actions)  # no "moving on" sentence before or after it
+
+
 def test_unsure_yes_escalates_at_once(content: Content) -> None:
     dialog, _ = new(content)
     actions = dialog.hear(Heard("yes", "はい", 0.2))
@@ -91,11 +117,11 @@ def test_call_for_help_at_any_time_is_an_emergency(content: Content) -> None:
 
 def test_clinic_emergency_tells_staff_are_coming_and_alerts(content: Content) -> None:
     dialog, _ = new(content, mode="clinic")
-    emergency = dialog.hear(Heard("yes", "はい"))[1]
+    emergency = dialog.hear(Heard("yes", "はい"))[0]
     assert isinstance(emergency, Emergency) and emergency.alert_staff
     assert "スタッフを呼んでいます" in emergency.text and "119" in emergency.text
     home, _ = new(content, mode="home")
-    at_home = home.hear(Heard("yes", "はい"))[1]
+    at_home = home.hear(Heard("yes", "はい"))[0]
     assert isinstance(at_home, Emergency) and not at_home.alert_staff and "119" in at_home.text
 
 

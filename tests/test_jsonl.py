@@ -46,7 +46,7 @@ def test_event_shapes(tmp_path: Path) -> None:
     assert set(ask) >= {"type", "id", "text", "answers"} and ask["answers"] == ["yes", "no"]
     assert {"type": "heard", "id": "stroke_limb", "answer": "no"}.items() <= events[3].items()
     kinds = [e["type"] for e in events]
-    assert kinds[-2:] == ["emergency", "outcome"]
+    assert kinds[-3:] == ["emergency", "heard", "outcome"]  # the emergency before anything else
     outcome = events[-1]
     assert outcome["level"] == "emergency" and outcome["departments"] == ["neuro"] and outcome["reasons"]
     assert all(e["text"] for e in events if e["type"] in ("say", "ask"))

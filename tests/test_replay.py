@@ -73,7 +73,7 @@ def test_emergency_path_speaks_the_emergency_prompt_first_and_waits_for_acknowle
     kinds = [e["type"] for e in events]
     assert code == 0
     first = kinds.index("emergency")
-    assert kinds[first - 1] == "heard" and kinds[first + 1] == "outcome", kinds
+    assert kinds[first + 1] == "heard" and kinds[first + 2] == "outcome", kinds  # the prompt comes first
     assert result["outcome"]["level"] == "emergency" and result["outcome"]["rules"] == ["stroke_speech"]
     assert any(e["type"] == "say" and "救急隊が来るまで" in e["text"] for e in events), "acknowledged"
     assert result["emergency_prompt_delay"] is not None

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kiosk.actions import Emergency
 from kiosk.content import Content
 from kiosk.levels import EMERGENCY, rank
 from kiosk.safety import ORDER, fires_alone, missing_higher
@@ -117,8 +118,8 @@ def test_dialog_stops_at_once_on_each_stroke_sign(content: Content) -> None:
         run = run_session(content, by_id({qid: "yes"}, content))
         assert run.asked[-1] == qid, "no question may follow a stroke sign"
         assert run.emergency is not None and run.level == EMERGENCY
-        kinds = [type(a).__name__ for a in run.actions]
-        assert kinds[-3:] == ["Understood", "Emergency", "Finished"]
+        kinds = [type(a).__name__ for a in run.batches[-1]]
+        assert kinds == ["Emergency", "Understood", "Finished"]  # the prompt before anything else
 
 
 # Answers for questions that do not change the path, chosen so the session runs to its end.
@@ -169,4 +170,6 @@ def test_random_sessions_end_and_never_repeat_a_question(data: st.DataObject) ->
     run = run_session(CONTENT, answer)
     assert run.finished is not None
     assert len(run.asked) == len(set(run.asked))
+    for batch in run.batches:  # nothing may be said or done before the emergency prompt
+        assert not any(isinstance(a, Emergency) for a in batch) or isinstance(batch[0], Emergency)
     assert run.finished.outcome.level in ("self_care", "consult", "urgent", "emergency")
