@@ -93,8 +93,9 @@ class OutcomeContent:
     def compose(self, triage: Triage, answers: Mapping[str, str]) -> Outcome:
         """The guidance for this triage result and these answers."""
         level = self.levels[triage.level]
-        departments = _unique(d for r in triage.fired if r.level == triage.level for d in r.departments)
-        departments += tuple(d for r in triage.fired for d in r.departments if d not in departments)
+        # The top level's departments first, then the others', each named once.
+        departments = _unique([*(d for r in triage.fired if r.level == triage.level for d in r.departments),
+                               *(d for r in triage.fired for d in r.departments)])
         if not departments:
             departments = level.default_departments
         advice = () if triage.level == EMERGENCY else tuple(

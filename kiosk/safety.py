@@ -6,13 +6,15 @@ when it also accepts every higher answer, or when each higher answer it leaves o
 rule of at least the same level. Then raising an answer can switch a rule off only where an equal or higher
 rule switches on, so the maximum never falls: "yes" instead of "no" never lowers the level, and "unknown"
 never gives less than "no", whatever the other answers are. These checks run when content loads, so an edit
-that breaks them stops the kiosk instead of reaching a patient.
+that breaks them stops the kiosk instead of reaching a patient. In urgent and emergency rules, a test of
+any other question (side, onset, duration...) that accepts a known answer must accept "unknown" too.
 """
 
 from __future__ import annotations
 
+from kiosk.asr.base import UNKNOWN
 from kiosk.errors import ContentError
-from kiosk.levels import EMERGENCY, rank
+from kiosk.levels import EMERGENCY, URGENT, rank
 from kiosk.questionnaire import Questionnaire
 from kiosk.triage import RuleSet
 
@@ -49,6 +51,18 @@ def check_rules(questionnaire: Questionnaire, rules: RuleSet, rules_file: str, q
                         f"fires on '{qid}' in {sorted(values)} but not on the higher answer '{higher}', and no "
                         f"rule of level {rule.level} or above fires on '{higher}' alone: answering '{higher}' "
                         f"could lower the level (order no < unknown < yes)")
+    recorded = {q.id: q.recorded_values for q in questionnaire.questions}
+    for rule in rules.rules:
+        if rank(rule.level) < rank(URGENT):
+            continue
+        for qid, values in rule.when.literals():
+            # Not knowing an answer must not lower an urgent finding: "unknown" stands for every answer.
+            if qid not in gate and UNKNOWN in recorded.get(qid, ()) and UNKNOWN not in values \
+                    and values - {UNKNOWN}:
+                raise ContentError(
+                    rules_file, rule.id, "when",
+                    f"tests '{qid}' in {sorted(values)} but not 'unknown': a person who cannot say would get a "
+                    f"lower level than {rule.level}; add 'unknown' to that test")
     for qid in stroke:
         if not fires_alone(rules, qid, "yes", EMERGENCY):
             raise ContentError(rules_file, qid, "when",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import shutil
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -10,7 +12,9 @@ from hypothesis import strategies as st
 
 from kiosk.actions import Emergency
 from kiosk.content import Content
-from kiosk.levels import EMERGENCY, rank
+from kiosk.datafiles import content_dir
+from kiosk.errors import ContentError
+from kiosk.levels import EMERGENCY, URGENT, rank
 from kiosk.safety import ORDER, fires_alone, missing_higher
 from tests.scripted import by_id, run_session
 
@@ -173,3 +177,44 @@ def test_random_sessions_end_and_never_repeat_a_question(data: st.DataObject) ->
     for batch in run.batches:  # nothing may be said or done before the emergency prompt
         assert not any(isinstance(a, Emergency) for a in batch) or isinstance(batch[0], Emergency)
     assert run.finished.outcome.level in ("self_care", "consult", "urgent", "emergency")
+
+
+@settings(max_examples=600, deadline=None)
+@given(answers=_answers_strategy(CONTENT), data=st.data())
+def test_not_knowing_a_history_answer_never_lowers_an_urgent_level(answers: dict[str, str],
+                                                                   data: st.DataObject) -> None:
+    # 「わからない」 to side, onset or duration must not give less than a known answer's urgent or emergency.
+    gate = set(gate_ids(CONTENT, "stroke") + gate_ids(CONTENT, "red_flag"))
+    other = [q for q in CONTENT.questionnaire.questions if q.id not in gate and "unknown" in q.recorded_values]
+    question = data.draw(st.sampled_from(other))
+    known = data.draw(st.sampled_from([v for v in question.recorded_values if v != "unknown"]))
+    before = rank(CONTENT.rules.triage({**answers, question.id: known}).level)
+    after = rank(CONTENT.rules.triage({**answers, question.id: "unknown"}).level)
+    assert before < rank(URGENT) or after >= before, (question.id, known)
+
+
+def test_sudden_weakness_today_with_the_side_unknown_is_an_emergency(content: Content) -> None:
+    for side in ("right", "left", "both", "unknown"):
+        for onset in ("sudden", "unknown"):
+            answers = {"side": side, "onset": onset, "duration": "today"}
+            assert content.rules.triage(answers).level == EMERGENCY, answers
+
+
+def test_an_urgent_rule_that_ignores_unknown_stops_the_kiosk_on_load(tmp_path: Path) -> None:
+    folder = tmp_path / "content"
+    shutil.copytree(content_dir(), folder)
+    rules = folder / "rules.yaml"
+    text = rules.read_text(encoding="utf-8")
+    edited = text.replace("side: [right, left, unknown], duration: [today, unknown]",
+                          "side: [right, left], duration: [today, unknown]")
+    assert edited != text
+    rules.write_text(edited, encoding="utf-8")
+    with pytest.raises(ContentError, match=r"sudden_one_side_today.*'side'.*add 'unknown'"):
+        Content.load(folder)
+
+
+@settings(max_examples=300, deadline=None)
+@given(answers=_answers_strategy(CONTENT))
+def test_each_department_is_named_once(answers: dict[str, str]) -> None:
+    outcome = CONTENT.outcomes.compose(CONTENT.rules.triage(answers), answers)
+    assert len(outcome.departments) == len(set(outcome.departments)), outcome.departments
