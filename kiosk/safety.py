@@ -6,13 +6,15 @@ when it also accepts every higher answer, or when each higher answer it leaves o
 rule of at least the same level. Then raising an answer can switch a rule off only where an equal or higher
 rule switches on, so the maximum never falls: "yes" instead of "no" never lowers the level, and "unknown"
 never gives less than "no", whatever the other answers are. These checks run when content loads, so an edit
-that breaks them stops the kiosk instead of reaching a patient. In urgent and emergency rules, a test of
-any other question (side, onset, duration...) that accepts a known answer must accept "unknown" too.
+that breaks them stops the kiosk instead of reaching a patient. In urgent and emergency rules, one
+"unknown" among otherwise known answers of the other questions (side, onset, duration...) must never give
+less than the known answer would.
 """
 
 from __future__ import annotations
 
 from kiosk.asr.base import UNKNOWN
+from kiosk.conditions import Clause
 from kiosk.errors import ContentError
 from kiosk.levels import EMERGENCY, URGENT, rank
 from kiosk.questionnaire import Questionnaire
@@ -51,18 +53,18 @@ def check_rules(questionnaire: Questionnaire, rules: RuleSet, rules_file: str, q
                         f"fires on '{qid}' in {sorted(values)} but not on the higher answer '{higher}', and no "
                         f"rule of level {rule.level} or above fires on '{higher}' alone: answering '{higher}' "
                         f"could lower the level (order no < unknown < yes)")
-    recorded = {q.id: q.recorded_values for q in questionnaire.questions}
+    history = {q.id for q in questionnaire.questions if q.id not in gate and UNKNOWN in q.recorded_values}
     for rule in rules.rules:
         if rank(rule.level) < rank(URGENT):
             continue
-        for qid, values in rule.when.literals():
-            # Not knowing an answer must not lower an urgent finding: "unknown" stands for every answer.
-            if qid not in gate and UNKNOWN in recorded.get(qid, ()) and UNKNOWN not in values \
-                    and values - {UNKNOWN}:
-                raise ContentError(
-                    rules_file, rule.id, "when",
-                    f"tests '{qid}' in {sorted(values)} but not 'unknown': a person who cannot say would get a "
-                    f"lower level than {rule.level}; add 'unknown' to that test")
+        for clause in rule.when.clauses:
+            for qid, values in clause.tests:
+                if qid in history and UNKNOWN not in values and not _covered(rules, rule.level, clause, qid):
+                    raise ContentError(
+                        rules_file, rule.id, "when",
+                        f"fires on '{qid}' in {sorted(values)} but, with its other answers known, no rule of level "
+                        f"{rule.level} or above fires when '{qid}' is 'unknown': a person who cannot say would "
+                        f"get a lower level; add 'unknown' to that test or a rule for it")
     for qid in stroke:
         if not fires_alone(rules, qid, "yes", EMERGENCY):
             raise ContentError(rules_file, qid, "when",
@@ -73,3 +75,23 @@ def check_rules(questionnaire: Questionnaire, rules: RuleSet, rules_file: str, q
         if used:
             raise ContentError(questions_file, q.id, "ask_if",
                                f"depends on stroke/red-flag answers {sorted(used)}; those must not skip questions")
+
+
+def _covered(rules: RuleSet, level: str, clause: Clause, qid: str) -> bool:
+    """With `qid` unknown and the clause's other answers known, some rule of >= `level` still fires.
+
+    Only one unknown at a time: taking each unknown as the worst answer in turn would send a person who can
+    answer none of side, onset and duration to 119 for that alone.
+    """
+    known = {q: values - {UNKNOWN} for q, values in clause.tests if q != qid}
+    if any(not values for values in known.values()):
+        return True  # the clause needs another unknown as well: not a case of one unknown among known answers
+    for other in rules.rules:
+        if rank(other.level) < rank(level):
+            continue
+        for candidate in other.when.clauses:
+            tests = dict(candidate.tests)
+            if UNKNOWN in tests.get(qid, frozenset({UNKNOWN})) and all(
+                    q in known and known[q] <= allowed for q, allowed in tests.items() if q != qid):
+                return True
+    return False

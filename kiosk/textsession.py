@@ -71,6 +71,10 @@ class TypedSession:
             if prompt:
                 prompt()
             line = lines.readline(MAX_LINE)
+            if len(line) == MAX_LINE and not line.endswith("\n"):
+                # A pasted wall of text is one answer, not dozens: the rest of the line is dropped.
+                while (rest := lines.readline(MAX_LINE)) and not rest.endswith("\n"):
+                    pass
             if not line:
                 self._save(self.dialog.abort())
                 self._emit({"type": "say", "text": self.dialog.content.speech["incomplete"]})

@@ -99,3 +99,12 @@ def test_history_command_lists_sessions(tmp_path: Path) -> None:
     assert rows[0]["level"] == "emergency" and rows[0]["reasons"] == ["stroke_speech"]
     human = subprocess.run([sys.executable, "-m", "kiosk", "history"], text=True, capture_output=True, env=env)
     assert "emergency" in human.stdout and "stroke_speech" in human.stdout
+
+
+def test_an_overlong_line_is_one_answer_not_many(tmp_path: Path) -> None:
+    # Before: the line was cut every 1000 characters and its tail answered the next ask.
+    replies = iter(["あ" * 5000 + "はい"])
+    events, code, _ = drive(lambda e: next(replies, UTTERANCES["no"]), tmp_path / "s.db")
+    asks = [e for e in events if e["type"] == "ask" and e["id"] == "stroke_limb"]
+    assert [a["attempt"] for a in asks] == [1, 2]
+    assert events[-1]["level"] != "emergency"
