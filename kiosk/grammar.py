@@ -17,6 +17,10 @@ from kiosk.yamlfile import Fields, load_yaml
 #     yes: {source: CLINICAL.md, phrases: ["はい", "はい あり ます"]}
 
 
+REQUIRED_ALWAYS = ("emergency", "repeat", "unknown")
+"""Answer values every question must accept: a call for help, 「もう一度」 and 「わからない」."""
+
+
 @dataclass(frozen=True)
 class AnswerPhrases:
     """All phrases of a language, by canonical answer value."""
@@ -45,6 +49,12 @@ class AnswerPhrases:
                 raise item.error("phrases", "needs at least one phrase")
             by_answer[str(value)] = phrases
         always = top.text_list("always")
+        # Every question's grammar must hear a call for help (救急車/助けて), 「もう一度」 and 「わからない」;
+        # without them in `always` a question could not be interrupted by an emergency or repeated.
+        missing = [value for value in REQUIRED_ALWAYS if value not in always]
+        if missing:
+            raise top.error("always", f"must include {', '.join(missing)} (every question needs "
+                                      f"{', '.join(REQUIRED_ALWAYS)}); add {', '.join(missing)} to the list")
         for value in always:
             if value not in by_answer:
                 raise top.error("always", f"'{value}' has no phrases under 'answers'")

@@ -3,7 +3,9 @@
 Off by default ([storage] record_audio = false): nothing a person says is written anywhere. When on, each
 answer is one WAV file `<time>_<session token>_<question>_<attempt>.wav` in `audio_dir`, which is made
 readable by the kiosk's user only (folder 0700, files 0600). After every file the folder is pruned: files
-older than `audio_max_days` go first, then the oldest until the folder holds at most `audio_max_mb`.
+older than `audio_max_days` go first, then the oldest until the folder holds at most `audio_max_mb`. Only files
+named like the kiosk's own are counted or pruned; a folder readable by others that holds other files is left
+alone (and nothing is recorded) rather than made private.
 A bound of 0 keeps nothing. Recording never disturbs a session: any failure is logged and skipped.
 """
 
@@ -25,6 +27,12 @@ from kiosk.settings import StorageSettings
 log = logging.getLogger(__name__)
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+_OWN_NAME = r"\d{8}T\d{6}_(?:[0-9a-f]{8}|nosession)_[A-Za-z0-9_-]*_\d+\.wav"
+_OWN = re.compile(_OWN_NAME)
+"""The kiosk's own answer files, `<time>_<session token>_<question>_<attempt>.wav`: the only files it prunes,
+so that a shared or mistyped audio_dir never loses anyone else's recordings."""
+_OWN_TEMP = re.compile(rf"\.{_OWN_NAME}\..+\.tmp")
+"""write_wav's temporary file for one of them (`.<name>.<random>.tmp`)."""
 _DAY = 86_400.0
 _STALE_TEMP = 3_600.0
 """A half-written temporary file older than this was left by a crash: removed when pruning."""
@@ -76,10 +84,18 @@ class AudioRecorder:
     def files(self) -> list[Path]:
         """The kept answer files, oldest first."""
         try:
-            found = [p for p in self.folder.iterdir() if p.suffix == ".wav" and not p.name.startswith(".")]
+            found = [p for p in self.folder.iterdir() if _OWN.fullmatch(p.name) and p.is_file()]
         except OSError:
             return []
         return sorted(found, key=_mtime)
+
+    def foreign(self) -> list[Path]:
+        """Entries of the folder that are not the kiosk's answer files (never touched, never pruned)."""
+        try:
+            return sorted(p for p in self.folder.iterdir()
+                          if not (_OWN.fullmatch(p.name) or _OWN_TEMP.fullmatch(p.name)))
+        except OSError:
+            return []
 
     def total_bytes(self) -> int:
         return sum(_size(p) for p in self.files())
@@ -99,7 +115,7 @@ class AudioRecorder:
         for path in removed:
             _remove(path)
         for temp in self.folder.glob(".*.tmp") if self.folder.is_dir() else ():
-            if now - _mtime(temp) > _STALE_TEMP:
+            if _OWN_TEMP.fullmatch(temp.name) and now - _mtime(temp) > _STALE_TEMP:
                 _remove(temp)
         return removed
 
@@ -108,6 +124,13 @@ class AudioRecorder:
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         mode = stat.S_IMODE(self.folder.stat().st_mode)
         if mode & 0o077:
+            others = self.foreign()
+            if others:
+                # Not the kiosk's own folder (it holds other files): do not change who may read them.
+                log.error("audio folder %s is readable by others and holds files that are not the kiosk's "
+                          "(e.g. %s), so it is left as it is and answer audio is not kept: set [storage] "
+                          "audio_dir to a folder of its own", self.folder, others[0].name)
+                return False
             try:
                 os.chmod(self.folder, 0o700)
             except OSError as exc:

@@ -11,6 +11,7 @@ Where settings come from, later winning:
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -41,7 +42,8 @@ class DialogSettings:
     confirm_no_below: float = 0.85
     """On stroke/red-flag questions, a 'no' with lower confidence is asked again."""
     recheck_no_min: float = 0.6
-    """On that second asking, a 'no' below this confidence is recorded as 'unknown' (never as 'no')."""
+    """On that second asking, a 'no' below this confidence or below confirm_no_below is recorded as 'unknown'
+    (never as 'no'): a 'no' that stays unsure is not taken, and a lower value here cannot loosen that."""
     spoken_advice: int = 3
     """How many advice items are spoken (the screen and event stream show all)."""
 
@@ -59,7 +61,7 @@ class ListenSettings:
     max_utterance: float = 15.0
     """Longest answer in seconds."""
     vad_mode: int = 2
-    """webrtcvad aggressiveness 0-3."""
+    """webrtcvad aggressiveness 0-3 (checked when the settings load)."""
     noise_margin_db: float = 4.5
     """How far above the room's noise floor a sound must be to count as speech; 0: off (quiet rooms only)."""
     echo_cancellation: bool = False
@@ -86,6 +88,7 @@ class StorageSettings:
     audio_dir: Path = field(default_factory=lambda: _data_home() / "audio")
     audio_max_mb: int = 200
     audio_max_days: int = 14
+    """Whole days answer audio is kept, at least 1."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,11 @@ _ENV = {
 _PATHS = {"folder", "grammar"}
 _CHOICES = {("site", "mode"): ("home", "clinic"), ("site", "fallback"): ("keyboard", "staff", "none"),
             ("models", "engine"): ("vosk", "whisper")}
+_RANGES: dict[tuple[str, str], tuple[float, float | None]] = {
+    ("listen", "vad_mode"): (0, 3),  # webrtcvad accepts 0-3 only; checked here, not as a traceback later
+    ("storage", "audio_max_days"): (1, None),  # 0 would delete every recording as soon as it is made
+}
+"""Inclusive bounds (None: no upper bound) beyond 'not negative', for settings that need them."""
 
 
 def load_settings(config: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
@@ -149,6 +157,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(f)
     except FileNotFoundError:
         raise SettingsError(f"settings file {path} does not exist; create it or drop --config") from None
+    except UnicodeDecodeError as exc:
+        # TOML is UTF-8 only; a file saved as Shift_JIS (Japanese comments, Windows editors) lands here.
+        raise SettingsError(f"settings file {path} is not UTF-8 (byte {exc.start} cannot be decoded); save it as "
+                            f"UTF-8, e.g. iconv -f SHIFT_JIS -t UTF-8 {path} > kiosk.toml.utf8") from None
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SettingsError(f"settings file {path} cannot be read: {exc}") from None
 
@@ -171,11 +183,18 @@ def _apply(settings: Settings, data: dict[str, Any], origin: str) -> Settings:
 
 def _convert(origin: str, section: str, name: str, default: Any, value: Any) -> Any:
     where = f"{origin}: [{section}] {name}"
+    # Values from the environment are always strings; from a TOML file they must have the setting's own type,
+    # so that a typo such as "ture" or 0.5 days is an error rather than quietly False or 0.
+    from_text = isinstance(value, str) and origin == "environment"
     try:
         if isinstance(default, bool):
-            if isinstance(value, str):
-                return value.strip().lower() in ("1", "true", "yes", "on")
-            return bool(value)
+            if isinstance(value, bool):
+                return value
+            words = {"true": True, "1": True, "yes": True, "on": True,
+                     "false": False, "0": False, "no": False, "off": False}
+            if from_text and value.strip().lower() in words:
+                return words[value.strip().lower()]
+            raise SettingsError(f"{where} must be true or false (a TOML boolean, without quotes); got {value!r}")
         if isinstance(default, Path) or (default is None and name in _PATHS):
             return Path(str(value)).expanduser()
         if isinstance(default, tuple):
@@ -183,9 +202,22 @@ def _convert(origin: str, section: str, name: str, default: Any, value: Any) -> 
                 raise SettingsError(f"{where} must be a list of strings, e.g. [\"/usr/bin/notify\", \"staff\"]")
             return tuple(value)
         if isinstance(default, (int, float)):
-            number = type(default)(value)
+            if isinstance(value, bool) or not (from_text or isinstance(value, (int, float))):
+                raise ValueError(value)
+            if isinstance(default, int):
+                if isinstance(value, float) or (from_text and not value.strip().lstrip("+-").isdigit()):
+                    raise SettingsError(f"{where} must be a whole number (e.g. {default}); got {value!r}")
+                number: float = int(value)
+            else:
+                number = float(value)
+                if not math.isfinite(number):
+                    raise SettingsError(f"{where} must be a finite number; got {value!r}")
             if number < 0:
                 raise SettingsError(f"{where} must not be negative")
+            low, high = _RANGES.get((section, name), (0, None))
+            if number < low or (high is not None and number > high):
+                span = f"from {low:g} to {high:g}" if high is not None else f"at least {low:g}"
+                raise SettingsError(f"{where} is {value!r}; it must be {span}")
             return number
         text = str(value)
         allowed = _CHOICES.get((section, name))

@@ -43,6 +43,8 @@ class MicrophoneSource:
         """How often to try reopening a lost microphone (30 × 2 s: a minute) before the session ends."""
         self.retry_seconds = retry_seconds
         self.sleep = sleep
+        self.gave_up = False
+        """True once the microphone did not come back: the kiosk then exits so that its service restarts it."""
 
     def next_answer(self, question: str | None = None) -> Iterator[AudioChunk] | None:
         return self.microphone.chunks()
@@ -64,6 +66,7 @@ class MicrophoneSource:
                 log.warning("microphone still unavailable: %s", exc)
                 self.sleep(self.retry_seconds)
         log.error("the microphone did not come back within %d attempts; ending the session", self.retries)
+        self.gave_up = True
         return False
 
 
@@ -106,8 +109,10 @@ class FileSource:
 
     def next_answer(self, question: str | None = None) -> Iterator[AudioChunk] | None:
         keyed = self.by_question.get(question or "")
+        kept_last = False
         if keyed:
-            path = keyed.pop(0) if len(keyed) > 1 else keyed[0]
+            kept_last = len(keyed) == 1
+            path = keyed[0] if kept_last else keyed.pop(0)
         elif self.files:
             path = self.files.pop(0)
         else:
@@ -118,6 +123,10 @@ class FileSource:
         except AudioError as exc:
             self.used.pop()
             self.skipped.append((path, str(exc)))
+            if keyed and kept_last:
+                # A question's last keyed file is normally kept to answer every further asking; a bad one
+                # must be used up, or each asking would fail on it again and the replay never ends.
+                keyed.clear()
             raise
         return paced(chunks, self.monotonic, self.sleep) if self.realtime else chunks
 
@@ -128,4 +137,6 @@ class FileSource:
         return None
 
     def recover(self) -> bool:
-        return bool(self.files)  # a bad file is skipped: go on with the next one
+        # The bad file is already used up (next_answer dropped it), so trying again always makes progress:
+        # go on while any file is left, ordered or keyed; next_answer ends the session when none answers.
+        return bool(self.files) or any(self.by_question.values())

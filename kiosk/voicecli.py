@@ -6,8 +6,10 @@ import argparse
 import json
 import logging
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from kiosk.asr.base import Grammar
 from kiosk.audio.wav import wav_to_chunks, write_wav
@@ -63,8 +65,21 @@ def add_commands(sub: Any) -> None:
 
 # --- the spoken kiosk ---
 
-def run_voice(args: argparse.Namespace, settings: Settings) -> int:
-    """The hands-free kiosk: microphone in, speaker out, sessions one after another."""
+EXIT_MICROPHONE_LOST = 75
+"""Exit status when the microphone did not come back (EX_TEMPFAIL: try again later). Non-zero, so that
+deploy/kiosk.service (Restart=on-failure, no RestartPreventExitStatus) restarts the kiosk until a microphone
+is there, as docs/operations.md promises; distinct from 1 (incomplete) and 2 (a configuration error)."""
+
+
+def run_voice(args: argparse.Namespace, settings: Settings, *, microphone: Any = None, output: Any = None,
+              retry_sleep: Callable[[float], None] = time.sleep, stdin: TextIO | None = None) -> int:
+    """The hands-free kiosk: microphone in, speaker out, sessions one after another.
+
+    Exit status: 0 when it stops normally (`--once`, or no one answers the invitation to begin);
+    EXIT_MICROPHONE_LOST (75) when the microphone was lost and did not come back within the retries, so
+    that the service manager restarts the kiosk. `microphone`, `output` and `retry_sleep` replace the
+    devices and the clock (tests); `stdin` is where typed answers come from (default: sys.stdin).
+    """
     from kiosk.assembly import build_session, load_parts  # noqa: PLC0415
     from kiosk.audio.microphone import Microphone  # noqa: PLC0415
     from kiosk.engines import load_recognizer  # noqa: PLC0415
@@ -77,24 +92,67 @@ def run_voice(args: argparse.Namespace, settings: Settings) -> int:
         log.warning("no pre-rendered audio for %s; run `kiosk prompts build`", ", ".join(parts.missing_emergency_audio))
     recognizer = load_recognizer(settings.models, language=parts.content.phrases.language)
     try:
-        microphone = Microphone(settings.listen.input_device or None)
+        if microphone is None:
+            microphone = Microphone(settings.listen.input_device or None)
         microphone.start()
     except AudioError as exc:
         hint = "" if "replay" in str(exc) else "; replay recorded answers with `kiosk replay FOLDER`"
         raise AudioError(f"{exc}{hint}; or type the answers with `kiosk --text`") from None
-    output = SpeakerOutput(settings.listen.output_device or None)
+    if output is None:
+        output = SpeakerOutput(settings.listen.output_device or None)
     events = _event_printer(getattr(args, "events", False))
     store = SessionStore(settings.storage.database)
     live = choose_live_renderer()
+    keyboard = keyboard_reader(sys.stdin if stdin is None else stdin, settings.site.fallback)
     try:
         while True:
-            session = build_session(settings, parts, recognizer, MicrophoneSource(microphone), output, live,
-                                    events, store, SystemClock(), "voice")
+            source = MicrophoneSource(microphone, sleep=retry_sleep)
+            session = build_session(settings, parts, recognizer, source, output, live, events, store,
+                                    SystemClock(), "voice", keyboard=keyboard)
             session.run()
-            if getattr(args, "once", False) or not _wait_for_next_person(session):
+            if source.gave_up:
+                return _microphone_lost()
+            if getattr(args, "once", False):
                 return 0
+            if not _wait_for_next_person(session):
+                return _microphone_lost() if source.gave_up else 0
     finally:
         microphone.stop()
+
+
+def _microphone_lost() -> int:
+    log.error("the microphone is gone; exiting with status %d so that the service restarts the kiosk "
+              "(check the cable; `kiosk doctor` lists the audio devices)", EXIT_MICROPHONE_LOST)
+    return EXIT_MICROPHONE_LOST
+
+
+def keyboard_reader(stdin: TextIO, fallback: str) -> Callable[[], str | None] | None:
+    """Typed answers for the site's 'keyboard' fallback: one line from `stdin` per answer, when it is a terminal.
+
+    None when the fallback is not 'keyboard', or there is no terminal to type at (a service without a
+    keyboard): then the person is still told to use the keys, so that is logged for the site to fix.
+    """
+    if fallback != "keyboard":
+        return None
+    try:
+        interactive = stdin.isatty()
+    except (AttributeError, ValueError, OSError):  # closed or not a real file
+        interactive = False
+    if not interactive:
+        log.warning("[site] fallback is 'keyboard' but there is no keyboard (stdin is not a terminal), so typed "
+                    "answers cannot be read; run the kiosk on a terminal, or set [site] fallback = \"staff\"")
+        return None
+
+    def read() -> str | None:
+        try:
+            line = stdin.readline()
+        except (OSError, ValueError) as exc:
+            log.warning("the keyboard cannot be read (%s); listening instead", exc)
+            return None
+        # End of input (the terminal closed): None, so the kiosk listens instead of reading nothing forever.
+        return line.strip() if line else None
+
+    return read
 
 
 def _wait_for_next_person(session: Any) -> bool:
@@ -144,20 +202,34 @@ def _event_printer(jsonl: bool) -> Any:
 def answer_source(source: Path) -> tuple[list[Path], dict[str, list[Path]]]:
     """The answer WAVs of a replay: in order, and keyed by question.
 
-    A folder's *.wav in name order; a .txt manifest (one path per line); or a .json manifest: a list of paths,
-    or {"answers": [paths in order], "by_question": {"stroke_limb": "no.wav", "place": ["a.wav", "b.wav"]}}.
+    A folder's *.wav (any case) in name order; a .txt manifest (one path per line; UTF-8, a byte-order mark
+    is ignored); or a .json manifest: a list of paths, or
+    {"answers": [paths in order], "by_question": {"stroke_limb": "no.wav", "place": ["a.wav", "b.wav"]}}.
     Keyed answers also answer when the kiosk asks a question again.
     """
     if source.is_dir():
-        files = sorted(source.glob("*.wav"))
+        # Any case of the extension: recorders and Windows copies often write NAME.WAV.
+        files = sorted(p for p in source.iterdir() if p.suffix.lower() == ".wav" and p.is_file())
         if not files:
             raise AudioError(f"{source} has no .wav files; put one WAV per answer there, named in answer order")
         return files, {}
     if not source.is_file():
         raise AudioError(f"{source} does not exist; give a folder of WAV files or a manifest file")
-    text = source.read_text(encoding="utf-8")
     try:
-        data = json.loads(text) if source.suffix == ".json" else [x for x in text.splitlines() if x.strip()]
+        raw = source.read_bytes()
+    except OSError as exc:
+        raise AudioError(f"{source} cannot be read ({exc.strerror or exc}); check the path") from None
+    if source.suffix.lower() == ".wav" or raw[:4] == b"RIFF":
+        raise AudioError(f"{source} is a single WAV file; replay needs a folder of WAV files (one per answer) or a "
+                         f"manifest listing them; to recognise one file use `kiosk recognize {source} --question "
+                         "ID`")
+    try:
+        text = raw.decode("utf-8-sig")  # -sig: a byte-order mark (Windows Notepad) is not part of the first path
+    except UnicodeDecodeError:
+        raise AudioError(f"{source} is not a UTF-8 text manifest; list one WAV path per line and save it as "
+                         "UTF-8") from None
+    try:
+        data = json.loads(text) if source.suffix.lower() == ".json" else [x for x in text.splitlines() if x.strip()]
     except ValueError as exc:
         raise AudioError(f"{source} is not valid JSON ({exc}); it must be a list of WAV paths") from None
     ordered, keyed = (data.get("answers", []), data.get("by_question", {})) if isinstance(data, dict) else (data, {})

@@ -10,8 +10,42 @@ import yaml
 from kiosk.errors import ContentError
 
 
+class _DuplicateKey(yaml.YAMLError):
+    """A mapping names the same key twice (raised while parsing, turned into a ContentError)."""
+
+    def __init__(self, key: str, line: int, first_line: int) -> None:
+        super().__init__(f"duplicate key '{key}' at line {line}")
+        self.key = key
+        self.line = line
+        self.first_line = first_line
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that rejects duplicate mapping keys.
+
+    Plain YAML keeps the last of two equal keys without a word, so a second `section: history` under a
+    question would silently stop it being a stroke/safety gate; content must say each field once.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<:` merges are resolved by the base loader
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                if key in seen:
+                    raise _DuplicateKey(str(key), line, seen[key])
+                seen[key] = line
+            except TypeError:
+                continue  # an unhashable key: the base loader reports it
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_yaml(path: Path) -> Any:
-    """Parse a YAML file with `safe_load`; a missing or malformed file is a ContentError."""
+    """Parse a YAML file safely (no object construction); a missing or malformed file, or a mapping with a
+    duplicate key, is a ContentError."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -19,7 +53,11 @@ def load_yaml(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise ContentError(str(path), "-", "-", f"cannot be read ({exc}); it must be UTF-8 text") from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except _DuplicateKey as exc:
+        raise ContentError(str(path), "-", exc.key,
+                           f"duplicate key '{exc.key}' at line {exc.line} (first at line {exc.first_line}); "
+                           "keep one of them") from None
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" at line {where.line + 1}" if where is not None else ""

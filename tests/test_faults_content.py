@@ -94,6 +94,30 @@ def test_check_reports_a_broken_grammar(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "answers.yaml" in proc.stderr and "also a phrase of 'yes'" in proc.stderr
 
 
+def test_check_rejects_a_duplicate_key_that_would_drop_a_safety_gate(broken: Callable[[str, str, str], Path],
+                                                                     tmp_path: Path) -> None:
+    # A second `section:` used to win silently: stroke_face would no longer be a stroke question.
+    folder = broken("questions.yaml", "  - id: stroke_face\n    section: stroke\n",
+                    "  - id: stroke_face\n    section: stroke\n    section: history\n")
+    proc = kiosk("check", tmp=tmp_path, KIOSK_CONTENT=str(folder))
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert str(folder / "questions.yaml") in proc.stderr, proc.stderr
+    assert "field 'section': duplicate key 'section' at line 24 (first at line 23)" in proc.stderr
+
+
+@pytest.mark.parametrize("value", ["emergency", "repeat", "unknown"])
+def test_check_rejects_a_grammar_whose_always_list_lacks_a_required_value(tmp_path: Path, value: str) -> None:
+    source = (data_dir("grammars") / "ja" / "answers.yaml").read_text(encoding="utf-8")
+    line = "always: [unknown, repeat, emergency]\n"
+    assert line in source, "test setup: the shipped always list changed"
+    kept = ", ".join(v for v in ("unknown", "repeat", "emergency") if v != value)
+    grammar = tmp_path / "answers.yaml"
+    grammar.write_text(source.replace(line, f"always: [{kept}]\n", 1), encoding="utf-8")
+    proc = kiosk("check", tmp=tmp_path, KIOSK_GRAMMAR=str(grammar))
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert f"{grammar}: item '(top level)', field 'always': must include {value}" in proc.stderr, proc.stderr
+
+
 @pytest.mark.parametrize("command", [["--jsonl"], ["--text"], ["replay", "ANSWERS", "--out", "OUT"]],
                          ids=["jsonl", "text", "replay"])
 def test_the_kiosk_refuses_to_start_on_broken_content(broken: Callable[[str, str, str], Path], tmp_path: Path,

@@ -98,11 +98,40 @@ def test_a_bound_of_zero_keeps_nothing(tmp_path: Path) -> None:
 
 def test_leftovers_of_a_crash_are_cleaned_up(tmp_path: Path) -> None:
     now = Now()
-    leftover = tmp_path / ".x.wav.abc.tmp"
+    leftover = tmp_path / ".20250101T000000_0123abcd_q_1.wav.abc.tmp"  # named as write_wav names it
     leftover.write_bytes(SECOND)
     os.utime(leftover, (now.t - 2 * 3600, now.t - 2 * 3600))
     AudioRecorder(tmp_path, 10, 1, clock=now).save(SECOND, "q")
     assert not leftover.exists()
+
+
+def test_pruning_touches_only_the_kiosks_own_files(tmp_path: Path) -> None:
+    now = Now()
+    folder = tmp_path / "shared"
+    folder.mkdir(mode=0o700)
+    os.chmod(folder, 0o700)
+    theirs = [folder / "interview.wav", folder / "20250101_memo.wav", folder / ".x.wav.abc.tmp"]
+    for path in theirs:
+        path.write_bytes(SECOND * 4)
+        os.utime(path, (now.t - 400 * DAY, now.t - 400 * DAY))  # old and large: pruned first if they counted
+    recorder = AudioRecorder(folder, 0.1, 14, clock=now)
+    for i in range(5):
+        now.t += 60
+        assert recorder.save(SECOND, f"q{i}") is not None
+    assert all(p.exists() for p in theirs), "other people's files are never removed"
+    assert len(recorder.files()) == 3 and recorder.total_bytes() <= 100_000
+
+
+def test_a_shared_folder_readable_by_others_is_not_chmodded(tmp_path: Path,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    os.chmod(folder, 0o755)
+    (folder / "notes.txt").write_text("someone else's", encoding="utf-8")
+    with caplog.at_level(logging.ERROR):
+        assert AudioRecorder(folder, 10, 1).save(SECOND, "q") is None
+    assert mode(folder) == 0o755 and [p.name for p in folder.iterdir()] == ["notes.txt"]
+    assert "audio_dir to a folder of its own" in caplog.text
 
 
 def test_a_recording_failure_is_logged_and_never_raised(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

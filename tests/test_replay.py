@@ -118,3 +118,28 @@ def test_recognize_with_a_question_grammar(tmp_path: Path) -> None:
                            "--question", "side"], capture_output=True, text=True, env=env(tmp_path), timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert [json.loads(x)["answer"] for x in proc.stdout.splitlines()] == ["both", "left"]
+
+
+def test_a_bad_file_keyed_to_a_question_is_skipped_once_and_the_replay_ends(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.wav"
+    bad.write_text("this is not audio\n", encoding="utf-8")
+    manifest = tmp_path / "m.json"
+    manifest.write_text(json.dumps({"answers": [str(CLIP["no"])], "by_question": {"stroke_limb": str(bad)}}),
+                        encoding="utf-8")
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "kiosk", "replay", str(manifest), "--out", str(out)],
+                          capture_output=True, text=True, env=env(tmp_path), timeout=120)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    result = json.loads((out / "outcome.json").read_text(encoding="utf-8"))
+    assert [s["file"] for s in result["files_skipped"]] == [str(bad)]
+    events = [json.loads(x) for x in (out / "transcript.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [e["type"] for e in events].count("error") == 1, "reported once, not in a loop"
+    assert ("stroke_limb", "no") in [(e["id"], e["answer"]) for e in events if e["type"] == "heard"]
+    assert not result["completed"] and proc.stderr.count("skipped") == 1
+
+
+def test_replay_of_a_single_wav_file_says_what_to_give_instead(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "kiosk", "replay", str(CLIP["no"]), "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True, env=env(tmp_path), timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert "is a single WAV file" in proc.stderr and "kiosk recognize" in proc.stderr

@@ -47,3 +47,42 @@ def test_bad_settings_are_explained(tmp_path: Path, text: str, message: str) -> 
 def test_missing_config_file(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="does not exist"):
         load_settings(tmp_path / "nope.toml", environ={})
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[storage]\naudio_max_days = 0.5\n", "[storage] audio_max_days must be a whole number"),
+    ("[storage]\naudio_max_days = 0\n", "[storage] audio_max_days is 0; it must be at least 1"),
+    ('[storage]\naudio_max_mb = "200"\n', "[storage] audio_max_mb: '200' is not a valid int"),
+    ('[storage]\nrecord_audio = "ture"\n', "[storage] record_audio must be true or false"),
+    ('[storage]\nrecord_audio = "true"\n', "[storage] record_audio must be true or false"),
+    ("[storage]\nrecord_audio = 1\n", "[storage] record_audio must be true or false"),
+    ("[listen]\nvad_mode = 4\n", "[listen] vad_mode is 4; it must be from 0 to 3"),
+    ("[listen]\nvad_mode = 2.5\n", "[listen] vad_mode must be a whole number"),
+    ("[listen]\nno_input = nan\n", "[listen] no_input must be a finite number"),
+    ("[listen]\nno_input = true\n", "[listen] no_input: 'True' is not a valid float"),
+], ids=["half-day", "zero-days", "quoted-number", "ture", "quoted-bool", "number-as-bool", "vad-high",
+        "vad-fraction", "nan", "bool-as-number"])
+def test_values_of_the_wrong_type_or_range_are_rejected_with_file_section_and_field(
+        tmp_path: Path, text: str, message: str) -> None:
+    config = tmp_path / "kiosk.toml"
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(config, environ={})
+    assert str(caught.value).startswith(f"{config}: ") and message in str(caught.value), caught.value
+
+
+def test_good_typed_values_still_load(tmp_path: Path) -> None:
+    config = tmp_path / "kiosk.toml"
+    config.write_text("[storage]\nrecord_audio = true\naudio_max_days = 1\n[listen]\nvad_mode = 0\n"
+                      "no_input = 8\n", encoding="utf-8")
+    s = load_settings(config, environ={})
+    assert s.storage.record_audio is True and s.storage.audio_max_days == 1 and s.listen.vad_mode == 0
+    assert s.listen.no_input == 8.0 and isinstance(s.listen.no_input, float)
+
+
+def test_a_settings_file_that_is_not_utf8_is_explained(tmp_path: Path) -> None:
+    config = tmp_path / "kiosk.toml"
+    config.write_bytes("# 受付のキオスク\n[site]\nmode = \"clinic\"\n".encode("shift_jis"))
+    with pytest.raises(SettingsError, match="is not UTF-8") as caught:
+        load_settings(config, environ={})
+    assert str(config) in str(caught.value) and "save it as UTF-8" in str(caught.value)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
+import io
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,3 +36,90 @@ def test_without_a_microphone_the_kiosk_points_to_replay_and_text(tmp_path: Path
                           stdin=subprocess.DEVNULL)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "microphone" in proc.stderr and "kiosk replay" in proc.stderr and "kiosk --text" in proc.stderr
+
+
+# --- the live kiosk with a microphone that is a fake device; everything else real ---
+
+def voice_settings(tmp_path: Path, extra: str = "") -> Any:
+    from kiosk.settings import load_settings
+    from tests.test_faults_voice import KO_GRAMMAR, korean_model_dir
+
+    config = tmp_path / "kiosk.toml"
+    config.write_text("[listen]\nno_input = 2.0\nemergency_repeats = 1\n" + extra, encoding="utf-8")
+    return load_settings(config, environ={"KIOSK_VOSK_MODEL": str(korean_model_dir()), "KIOSK_ENGINE": "vosk",
+                                          "KIOSK_GRAMMAR": str(KO_GRAMMAR), "KIOSK_DB": str(tmp_path / "s.db")})
+
+
+@pytest.mark.vosk
+def test_a_lost_microphone_exits_non_zero_so_the_service_restarts(tmp_path: Path,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    from kiosk.audio.microphone import Microphone
+    from kiosk.output import RecordingOutput
+    from kiosk.voicecli import EXIT_MICROPHONE_LOST, run_voice
+    from tests.test_faults_voice import YES_WAV, FakeSoundDevice, person_loop, run_within
+
+    backend = FakeSoundDevice(person_loop(YES_WAV), failures=[0.3], absent_for=None)  # unplugged for good
+    microphone = Microphone(backend=backend, stall_seconds=10.0)
+    slept: list[float] = []
+    args = argparse.Namespace(events=True, once=False)
+    code = run_within(60, lambda: run_voice(args, voice_settings(tmp_path), microphone=microphone,
+                                            output=RecordingOutput(), retry_sleep=slept.append,
+                                            stdin=io.StringIO()))
+    assert code == EXIT_MICROPHONE_LOST != 0 and slept, "it tried to get the microphone back, then gave up"
+    assert "service restarts" in caplog.text
+    # deploy/kiosk.service restarts on any failure status that it does not list as a success or a stop.
+    service = (Path(__file__).resolve().parents[1] / "deploy" / "kiosk.service").read_text(encoding="utf-8")
+    assert "Restart=on-failure" in service
+    assert not re.search(rf"^(RestartPreventExitStatus|SuccessExitStatus)=.*\b{code}\b", service, re.M)
+
+
+def test_the_keyboard_fallback_reads_typed_answers_from_a_terminal() -> None:
+    from kiosk.voicecli import keyboard_reader
+
+    main, side = os.openpty()  # a real terminal
+    with os.fdopen(side, "r", encoding="utf-8", closefd=True) as terminal:
+        os.write(main, "네\n\n".encode())
+        read = keyboard_reader(terminal, "keyboard")
+        assert read is not None
+        assert read() == "네" and read() == ""
+        assert keyboard_reader(terminal, "staff") is None, "only when the site's fallback is the keyboard"
+    os.close(main)
+
+
+def test_without_a_keyboard_the_kiosk_says_so_in_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    from kiosk.voicecli import keyboard_reader
+
+    read, write = os.pipe()  # a service: stdin is not a terminal
+    with os.fdopen(read, "r", encoding="utf-8") as pipe:
+        assert keyboard_reader(pipe, "keyboard") is None
+    os.close(write)
+    assert "no keyboard" in caplog.text and 'fallback = "staff"' in caplog.text
+
+
+@pytest.mark.vosk
+def test_a_typed_answer_in_the_keyboard_fallback_answers_the_live_kiosk(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import numpy as np
+
+    from kiosk.audio.microphone import Microphone
+    from kiosk.output import RecordingOutput
+    from kiosk.voicecli import run_voice
+    from tests.test_faults_voice import FakeSoundDevice, run_within
+
+    # Nobody speaks: after the reprompts the site's keyboard fallback starts, and 네 (yes) is typed.
+    backend = FakeSoundDevice(np.zeros((16000 * 4, 1), np.float32), failures=[])
+    microphone = Microphone(backend=backend, stall_seconds=10.0)
+    main, side = os.openpty()
+    os.write(main, "네\n".encode())
+    args = argparse.Namespace(events=True, once=True)
+    with os.fdopen(side, "r", encoding="utf-8") as terminal:
+        code = run_within(120, lambda: run_voice(args, voice_settings(tmp_path), microphone=microphone,
+                                                 output=RecordingOutput(), retry_sleep=lambda _: None,
+                                                 stdin=terminal))
+    os.close(main)
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    kinds = [e["type"] for e in events]
+    assert code == 0 and "fallback" in kinds
+    heard = [e for e in events if e["type"] == "heard"]
+    assert heard and heard[0]["answer"] == "yes", "the typed answer was understood"
+    assert "emergency" in kinds[kinds.index("fallback"):]

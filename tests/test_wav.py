@@ -165,6 +165,23 @@ def test_streaming_placeholder_size_is_read_as_truncated(tmp_path: Path) -> None
     assert read_wav(path).samples == 100  # the odd trailing byte is not a whole sample
 
 
+def test_a_data_size_left_at_zero_by_a_power_cut_is_read_with_a_warning(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # What wave/libsndfile leave when the writer never closed the file: data size 0, samples after it.
+    path = tmp_path / "cut.wav"
+    path.write_bytes(riff(fmt_chunk(), b"\x10\x00" * 800, declared=0))
+    with caplog.at_level(logging.WARNING):
+        assert read_wav(path).samples == 800
+    assert "declares no audio" in caplog.text and "cut.wav" in caplog.text
+
+
+def test_an_empty_data_chunk_followed_by_another_chunk_is_still_empty(tmp_path: Path) -> None:
+    path = tmp_path / "empty.wav"
+    path.write_bytes(riff(fmt_chunk(), b"LIST" + struct.pack("<I", 4) + b"INFO", declared=0))
+    with pytest.raises(AudioError, match="contains no audio samples"):
+        read_wav_info(path)
+
+
 def test_chunks_before_data_are_skipped(tmp_path: Path) -> None:
     path = tmp_path / "list.wav"
     path.write_bytes(riff(fmt_chunk(), b"\x10\x00" * 50, extra=b"LIST" + struct.pack("<I", 3) + b"abc\x00"))

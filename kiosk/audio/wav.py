@@ -4,7 +4,9 @@ The stdlib `wave` module rejects IEEE float and WAVE_FORMAT_EXTENSIBLE files, wh
 write, so the RIFF chunks are parsed here. Policy for a data chunk shorter than its header declares
 (a recording cut off by a power loss, or a streaming writer that left a placeholder size): the audio that
 is there is used and a warning is logged, because those samples are valid and a person's recorded answer
-should not be thrown away for a missing tail. A file with no samples at all is an AudioError.
+should not be thrown away for a missing tail. A data size of 0 with samples after it (a writer that never
+closed the file) is read the same way, unless another chunk follows. A file with no samples at all is an
+AudioError.
 """
 
 from __future__ import annotations
@@ -151,6 +153,21 @@ def _parse_fmt(fmt: bytes, path: str) -> tuple[int, int, int, int]:
     return encoding, channels, rate, bits
 
 
+def _chunk_follows(name: str, offset: int, available: int) -> bool:
+    """Whether the bytes at `offset` are another RIFF chunk (e.g. LIST) rather than samples: then an empty
+    data chunk really is empty."""
+    try:
+        with open(name, "rb") as f:
+            f.seek(offset)
+            head = f.read(8)
+    except OSError:
+        return False
+    if len(head) < 8 or not all(48 <= b < 58 or 65 <= b < 91 or 97 <= b < 123 or b == 32 for b in head[:4]):
+        return False
+    size: int = struct.unpack("<I", head[4:])[0]
+    return 8 + size <= available
+
+
 def read_wav_info(path: Path | str) -> WavInfo:
     """Parse and check the header of a WAV file without reading its samples."""
     name = str(path)
@@ -167,6 +184,12 @@ def read_wav_info(path: Path | str) -> WavInfo:
     if data_offset < 0:
         raise AudioError(f"{name} contains no audio (no 'data' chunk); record it again or {_fix(name)}")
     available = max(0, size - data_offset)
+    if declared == 0 and available > 0 and not _chunk_follows(name, data_offset, available):
+        # Python's wave module and libsndfile write the data size 0 first and fix it on close: after a power
+        # cut the size stays 0 with the samples after it. Like the 0xFFFFFFFF placeholder, use what is there.
+        log.warning("%s declares no audio but %d bytes follow its data header (a recording that was never "
+                    "closed); using them", name, available)
+        declared = 0xFFFFFFFF
     frames = min(declared, available) // (channels * bits // 8)
     if frames == 0:
         raise AudioError(f"{name} contains no audio samples; record it again")

@@ -1,0 +1,87 @@
+"""Operational faults found in review: a bad replay file, settings files and data files that are subtly wrong.
+
+Real parts throughout (FileSource on real WAV files, the real settings and YAML loaders); no fakes needed.
+"""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import pytest
+
+from kiosk.errors import AudioError
+from kiosk.sources import FileSource
+
+
+def wav(path: Path) -> Path:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(b"\x01\x00" * 1600)
+    return path
+
+
+def test_a_bad_keyed_file_is_reported_once_and_used_up(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.wav"
+    bad.write_text("not audio\n", encoding="utf-8")
+    no = wav(tmp_path / "no.wav")
+    source = FileSource([no], {"stroke_limb": [bad]})
+    with pytest.raises(AudioError, match="not a WAV file"):
+        source.next_answer("stroke_limb")
+    assert source.recover(), "the ordered file can still answer"
+    assert source.next_answer("stroke_limb") is not None and source.used == [no]
+    assert source.next_answer("stroke_limb") is None, "no more files: the session ends instead of looping"
+    assert not source.recover()
+    assert source.skipped == [(bad, source.skipped[0][1])] and len(source.skipped) == 1
+
+
+def test_a_bad_keyed_file_among_several_is_skipped_and_the_rest_are_used(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"")
+    a, b = wav(tmp_path / "a.wav"), wav(tmp_path / "b.wav")
+    source = FileSource([], {"place": [a, bad, b]})
+    assert source.next_answer("place") is not None
+    with pytest.raises(AudioError, match="is empty"):
+        source.next_answer("place")
+    assert source.recover()
+    for _ in range(3):  # the last good file still answers every further asking
+        assert source.next_answer("place") is not None
+    assert source.used == [a, b, b, b] and [p for p, _ in source.skipped] == [bad]
+
+
+# --- replay sources: a single WAV, a manifest with a byte-order mark, upper-case file names ---
+
+def test_a_single_wav_given_to_replay_is_explained(tmp_path: Path) -> None:
+    from kiosk.voicecli import answer_source
+
+    one = wav(tmp_path / "base.wav")
+    with pytest.raises(AudioError, match="is a single WAV file; replay needs a folder") as caught:
+        answer_source(one)
+    assert str(one) in str(caught.value) and "kiosk recognize" in str(caught.value)
+
+
+def test_a_manifest_that_is_not_utf8_is_explained(tmp_path: Path) -> None:
+    from kiosk.voicecli import answer_source
+
+    manifest = tmp_path / "list.txt"
+    manifest.write_bytes("いいえ.wav\n".encode("shift_jis"))
+    with pytest.raises(AudioError, match="is not a UTF-8 text manifest"):
+        answer_source(manifest)
+
+
+def test_a_manifest_with_a_byte_order_mark_and_upper_case_wavs(tmp_path: Path) -> None:
+    from kiosk.voicecli import answer_source
+
+    wav(tmp_path / "01.WAV")
+    wav(tmp_path / "02.wav")
+    (tmp_path / "notes.txt").write_text("not an answer", encoding="utf-8")
+    assert [p.name for p in answer_source(tmp_path)[0]] == ["01.WAV", "02.wav"]
+    manifest = tmp_path / "list.txt"
+    manifest.write_text("01.WAV\n02.wav\n", encoding="utf-8-sig")  # Notepad's UTF-8 starts with a BOM
+    files, _ = answer_source(manifest)
+    assert files == [(tmp_path / "01.WAV").resolve(), (tmp_path / "02.wav").resolve()]
+    json_manifest = tmp_path / "m.JSON"
+    json_manifest.write_text('["01.WAV"]', encoding="utf-8-sig")
+    assert answer_source(json_manifest)[0] == [(tmp_path / "01.WAV").resolve()]
