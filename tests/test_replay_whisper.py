@@ -80,5 +80,5 @@ def test_japanese_emergency_session(tmp_path: Path) -> None:
     kinds = [e["type"] for e in events]
     assert code == 0
     assert result["outcome"]["level"] == "emergency" and result["outcome"]["rules"] == ["stroke_speech"]
-    assert kinds.index("emergency") == kinds.index("outcome") - 1
+    assert kinds.index("emergency") == kinds.index("outcome") - 2  # the prompt first, then what was heard
     assert any(e["type"] == "say" and "救急隊が来るまで" in e["text"] for e in events)
