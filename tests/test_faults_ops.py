@@ -5,22 +5,13 @@ Real parts throughout (FileSource on real WAV files, the real settings and YAML 
 
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 
 import pytest
 
 from kiosk.errors import AudioError
 from kiosk.sources import FileSource
-
-
-def wav(path: Path) -> Path:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(b"\x01\x00" * 1600)
-    return path
+from tests.test_sources import wav
 
 
 def test_a_bad_keyed_file_is_reported_once_and_used_up(tmp_path: Path) -> None:
