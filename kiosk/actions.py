@@ -27,6 +27,7 @@ class Ask:
     answers: tuple[str, ...]
     attempt: int = 1
     safety_gate: bool = False
+    yes_from_age: int | None = None  # an age said as a number answers this question (see Question)
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,7 @@ class Dialog:
             prompts += (f"hint.{q.id}",)
             text += self.content.speech.hint(q.answers)
         turn.asks += 1
-        return Ask(q.id, text, prompts, q.answers, turn.asks, q.is_safety_gate)
+        return Ask(q.id, text, prompts, q.answers, turn.asks, q.is_safety_gate, q.yes_from_age)
 
     def _failed(self, kind: str) -> list[Action]:
         assert self._turn is not None

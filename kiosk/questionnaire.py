@@ -25,6 +25,8 @@ class Question:
     answers: tuple[str, ...]
     ask_if: Condition
     source: str
+    # 「65歳以上ですか」: an age said as a number (「72歳です」) answers yes at or above this, no below.
+    yes_from_age: int | None = None
 
     @property
     def is_safety_gate(self) -> bool:
@@ -48,7 +50,8 @@ class Questionnaire:
         file = str(path)
         top = Fields(file, "(top level)", load_yaml(path))
         questions: list[Question] = []
-        for qid, item in top.id_items("questions", ("section", "text", "answers", "ask_if", "source")):
+        for qid, item in top.id_items("questions", ("section", "text", "answers", "ask_if", "source",
+                                                            "yes_from_age")):
             section = item.text("section")
             if section not in SECTIONS:
                 raise item.error("section", f"'{section}' is not one of {', '.join(SECTIONS)}")
@@ -60,7 +63,9 @@ class Questionnaire:
             if section != "history" and not ask_if.always:
                 raise item.error("ask_if", "stroke and red-flag questions are asked of everyone")
             _check_refers_back(item, ask_if, questions)
-            questions.append(Question(qid, section, item.text("text"), answers, ask_if, item.text("source")))
+            yes_from_age = _yes_from_age(item, answers)
+            questions.append(Question(qid, section, item.text("text"), answers, ask_if, item.text("source"),
+                                      yes_from_age))
         return cls(tuple(questions))
 
     def by_id(self, qid: str) -> Question:
@@ -90,3 +95,14 @@ def _check_refers_back(item: Fields, ask_if: Condition, earlier: list[Question])
         bad = values - set(known[qid].recorded_values)
         if bad:
             raise ContentError(item.file, item.item, "ask_if", f"'{qid}' has no answer {sorted(bad)}")
+
+
+def _yes_from_age(item: Fields, answers: tuple[str, ...]) -> int | None:
+    value = item.raw.get("yes_from_age")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 120:
+        raise item.error("yes_from_age", f"must be a whole number of years from 1 to 120, got {value!r}")
+    if set(answers) != {"yes", "no"}:
+        raise item.error("yes_from_age", "only a yes/no question can be answered with an age")
+    return value

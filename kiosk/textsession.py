@@ -79,7 +79,7 @@ class TypedSession:
                 self._save(self.dialog.abort())
                 self._emit({"type": "say", "text": self.dialog.content.speech["incomplete"]})
                 return None
-            heard = self.understanding.understand(line.strip(), (*ask.answers, *ALWAYS_ACCEPTED))
+            heard = self.understanding.understand(line.strip(), (*ask.answers, *ALWAYS_ACCEPTED), ask.yes_from_age)
             ask = self._handle(self.dialog.hear(heard)) or None
         return self.finished
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kiosk.ages import age_range
 from kiosk.asr.base import UNKNOWN, Recognition
 from kiosk.grammar import AnswerPhrases
 from kiosk.normalize import Normalizer
@@ -41,7 +42,7 @@ class Understanding:
         self._longest = max(len(text) for text in self._phrases)
         self._unknown_texts = {text for text, answer in self._phrases.items() if answer == UNKNOWN}
 
-    def values_in(self, utterance: str) -> list[str]:
+    def values_in(self, utterance: str, accepted: tuple[str, ...] = ()) -> list[str]:
         """Answer values of the phrases in the utterance, read left to right taking the longest phrase."""
         whole = self._normalize(utterance)
         found: list[str] = []
@@ -55,16 +56,35 @@ class Understanding:
                         continue
                     denial = next((d for d in _DENIED if text.startswith(d, i + length)), "")
                     if not denial:
-                        found.append(answer)
+                        found.extend(self._parts(text[i:i + length], answer, accepted))
                     i = matched_to = i + length + len(denial)
                     break
                 else:
                     i += 1
         return found
 
-    def understand(self, utterance: str, accepted: tuple[str, ...]) -> Heard:
-        """The one answer value the utterance gives among `accepted`; None when absent or contradictory."""
-        values = self.values_in(utterance)
+    def _parts(self, text: str, answer: str, accepted: tuple[str, ...]) -> list[str]:
+        """A phrase this question does not take that is two phrases joined gives both values.
+
+        Asked where it hurts, 「右足です」 is 右 (a side) + 足 (a place): the place is the answer. Only whole
+        phrases split, so 「どちらでもない」 (neither) never yields ない (no).
+        """
+        if answer in accepted:
+            return [answer]
+        for cut in range(1, len(text)):
+            head, tail = self._phrases.get(text[:cut]), self._phrases.get(text[cut:])
+            if head is not None and tail is not None:
+                return [head, tail]
+        return [answer]
+
+    def understand(self, utterance: str, accepted: tuple[str, ...], yes_from_age: int | None = None) -> Heard:
+        """The one answer value the utterance gives among `accepted`; None when absent or contradictory.
+
+        With `yes_from_age` (「65歳以上ですか」), an age said as a number answers yes or no too.
+        """
+        values = self.values_in(utterance, accepted)
+        if yes_from_age is not None:
+            values += _age_answer(utterance, yes_from_age)
         if EMERGENCY in values:
             return Heard(EMERGENCY, utterance)  # a call for help wins over everything else said
         if _ASKING_BACK.search(utterance.strip()) or _ASKING_BACK.search(self._normalize(utterance)):
@@ -81,6 +101,18 @@ class Understanding:
         if result.answer == UNKNOWN and self._normalize(result.text) not in self._unknown_texts:
             return Heard(None, result.text, result.confidence)
         return Heard(result.answer, result.text, result.confidence)
+
+
+def _age_answer(utterance: str, yes_from: int) -> list[str]:
+    ages = age_range(utterance)
+    if ages is None:
+        return []
+    youngest, oldest = ages
+    if youngest >= yes_from:
+        return ["yes"]
+    if oldest < yes_from:
+        return ["no"]
+    return []  # 「60代」 to 「65歳以上ですか」: could be either, so the question is asked again
 
 
 def _counts(text: str, start: int, length: int, whole: str, matched_to: int) -> bool:

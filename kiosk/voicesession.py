@@ -92,7 +92,7 @@ class VoiceSession:
         if self._fallback_keyboard and self.keyboard is not None:
             line = self.keyboard()
             if line is not None:
-                return self.understanding.understand(line, (*ask.answers, *ALWAYS_ACCEPTED))
+                return self.understanding.understand(line, (*ask.answers, *ALWAYS_ACCEPTED), ask.yes_from_age)
         grammar = self.dialog.content.phrases.grammar(ask.answers)
         while True:
             try:

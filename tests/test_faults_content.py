@@ -46,6 +46,11 @@ BROKEN = {
     "unsafe-rule": ("rules.yaml", "    when: [{stroke_speech: [\"yes\"]}]\n    level: emergency",
                     "    when: [{stroke_speech: [\"yes\"]}]\n    level: urgent",
                     ["rules.yaml: item 'stroke_speech', field 'when'", "every stroke sign"]),
+    "age-on-a-place-question": ("questions.yaml", "    answers: [leg, thigh, back, knee]\n",
+                                "    answers: [leg, thigh, back, knee]\n    yes_from_age: 65\n",
+                                ["questions.yaml: item 'place', field 'yes_from_age'", "only a yes/no question"]),
+    "age-not-a-number": ("questions.yaml", "\n    yes_from_age: 65", "\n    yes_from_age: 六十五",
+                         ["questions.yaml: item 'age_65', field 'yes_from_age'", "whole number of years"]),
     "missing-text": ("speech.yaml", "  closing: ", "  closin: ", ["speech.yaml", "texts.closing", "missing"]),
 }
 
@@ -102,7 +107,8 @@ def test_check_rejects_a_duplicate_key_that_would_drop_a_safety_gate(broken: Cal
     proc = kiosk("check", tmp=tmp_path, KIOSK_CONTENT=str(folder))
     assert proc.returncode == 2 and proc.stdout == ""
     assert str(folder / "questions.yaml") in proc.stderr, proc.stderr
-    assert "field 'section': duplicate key 'section' at line 24 (first at line 23)" in proc.stderr
+    first = (folder / "questions.yaml").read_text(encoding="utf-8").splitlines().index("  - id: stroke_face") + 2
+    assert f"field 'section': duplicate key 'section' at line {first + 1} (first at line {first})" in proc.stderr
 
 
 @pytest.mark.parametrize("value", ["emergency", "repeat", "unknown"])

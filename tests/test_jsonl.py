@@ -108,3 +108,12 @@ def test_an_overlong_line_is_one_answer_not_many(tmp_path: Path) -> None:
     asks = [e for e in events if e["type"] == "ask" and e["id"] == "stroke_limb"]
     assert [a["attempt"] for a in asks] == [1, 2]
     assert events[-1]["level"] != "emergency"
+
+
+def test_age_and_place_said_as_people_say_them(tmp_path: Path) -> None:
+    typed = {"age_65": "78歳です", "place": "右足です"}
+    events, code, err = drive(lambda e: typed.get(e["id"]) or answers_by_id({})(e), tmp_path / "s.db")
+    assert code == 0, err
+    heard = {e["id"]: e["answer"] for e in events if e["type"] == "heard"}
+    assert heard["age_65"] == "yes" and heard["place"] == "leg"
+    assert [e["id"] for e in events if e["type"] == "ask"].count("place") == 1  # understood the first time

@@ -86,6 +86,37 @@ def test_everyday_phrasings(understanding: Understanding, said: str, accepted: t
     assert understanding.understand(said, accepted).answer == expected
 
 
+PLACE = ("leg", "thigh", "back", "knee", "unknown", "repeat", "emergency")
+
+
+@pytest.mark.parametrize(("said", "expected"), [
+    ("右足です", "leg"), ("左足", "leg"), ("左の膝", "knee"), ("右の太もも", "thigh"), ("腰です", "back"),
+    ("足腰", None),  # two places: the question asks for one, so it is asked again
+])
+def test_place_named_with_a_side(understanding: Understanding, said: str, expected: str | None) -> None:
+    # 右足 is a phrase of the side question; asked where it hurts, the side is extra and the place counts.
+    assert understanding.understand(said, PLACE).answer == expected
+
+
+@pytest.mark.parametrize(("said", "expected"), [
+    ("72歳です", "yes"), ("65歳", "yes"), ("６５さい", "yes"), ("七十二歳", "yes"), ("八十代です", "yes"),
+    ("70代", "yes"), ("はい、78です", "yes"), ("80", "yes"), ("65歳以上です", "yes"), ("70過ぎ", "yes"),
+    ("百歳", "yes"),
+    ("64歳", "no"), ("58歳です", "no"), ("五十代", "no"), ("60歳未満", "no"), ("いいえ、50です", "no"),
+    ("60代", None), ("60歳以上", None), ("65歳以下", None),  # either side of 65: asked again
+    ("はい、50歳です", None), ("いいえ、70歳", None),          # contradicts itself: asked again
+    ("70か80", None), ("200歳", None), ("0歳", None),
+    ("わかりません", "unknown"), ("はい", "yes"),
+])
+def test_age_said_as_a_number(understanding: Understanding, said: str, expected: str | None) -> None:
+    assert understanding.understand(said, YES_NO, yes_from_age=65).answer == expected
+
+
+def test_numbers_answer_only_the_age_question(understanding: Understanding) -> None:
+    assert understanding.understand("72歳です", YES_NO).answer is None
+    assert understanding.understand("3日前", YES_NO, yes_from_age=65).answer is None
+
+
 def test_recognizer_unknown_is_an_answer_only_when_wakarimasen_was_said(understanding: Understanding) -> None:
     assert understanding.from_recognition(Recognition("unknown", "わかり ませ ん", 0.9)).answer == "unknown"
     assert understanding.from_recognition(Recognition("unknown", "", 0.0)).answer is None
