@@ -39,9 +39,12 @@ def keyed_clips(answers: dict[str, str]) -> dict[str, str]:
     return {q: str(sorted(by_answer[a])[i % len(by_answer[a])]) for i, (q, a) in enumerate(answers.items())}
 
 
-def replay(tmp_path: Path, answers: dict[str, str]) -> tuple[int, dict[str, Any], list[dict[str, Any]]]:
+def replay(tmp_path: Path, answers: dict[str, str],
+           clips: dict[str, str] | None = None) -> tuple[int, dict[str, Any], list[dict[str, Any]]]:
+    """Replay a session: `answers` by question are answered with clips of that value, `clips` with those files."""
     manifest = tmp_path / "answers.json"
-    manifest.write_text(json.dumps({"by_question": keyed_clips(answers)}, ensure_ascii=False), encoding="utf-8")
+    by_question = {**keyed_clips(answers), **(clips or {})}
+    manifest.write_text(json.dumps({"by_question": by_question}, ensure_ascii=False), encoding="utf-8")
     config = tmp_path / "kiosk.toml"
     config.write_text("[listen]\nemergency_repeats = 1\n", encoding="utf-8")
     env = {**os.environ, "KIOSK_CONFIG": str(config), "KIOSK_ENGINE": "whisper", "KIOSK_WHISPER_MODEL": str(MODEL),
@@ -82,3 +85,27 @@ def test_japanese_emergency_session(tmp_path: Path) -> None:
     assert result["outcome"]["level"] == "emergency" and result["outcome"]["rules"] == ["stroke_speech"]
     assert kinds.index("emergency") == kinds.index("outcome") - 2  # the prompt first, then what was heard
     assert any(e["type"] == "say" and "救急隊が来るまで" in e["text"] for e in events)
+
+
+# Negated verbs end in ない like the answer ない (= no), but say the opposite: 「立てない」 to "are you suddenly
+# weak?" is a yes. Whisper may score them as ない (clean/oov__立てない__kokoro-alpha.wav: "no", confidence 0.65);
+# the dialog must then ask again and never record a "no" (confirm_no_below, asked twice).
+NEGATED = ("立てない", "力が入らない", "おしっこが出ない", "歩けない", "うまく話せない", "足が上がらない")
+
+
+def test_negated_verbs_are_never_recorded_as_no_on_a_safety_question(tmp_path: Path, content: Content) -> None:
+    negated = sorted(str(c.path) for c in list_clips(default_root()) if c.oov and c.text in NEGATED)
+    first = str(default_root() / "clean" / "oov__立てない__kokoro-alpha.wav")
+    assert first in negated and len(negated) == 3 * len(NEGATED), negated
+    negated.remove(first)
+    safety = [q.id for q in content.questionnaire.questions if q.is_safety_gate]
+    # stroke_limb first gets the clip Whisper takes as ない; the other safety questions get the other clips.
+    clips = {q: clip for q, clip in zip(safety, [first, *negated])}
+    code, result, events = replay(tmp_path, {**ROUTINE, **dict.fromkeys(HISTORY_NO, "no")}, clips)
+    heard = {e["id"]: e["answer"] for e in events if e["type"] == "heard"}
+    assert code == 0, result
+    answered = {q: heard[q] for q in clips if q in heard}
+    print(f"\nnegated answers heard: {answered}")
+    assert answered and "no" not in answered.values(), answered
+    assert heard["stroke_limb"] in ("unknown", "yes")
+    assert result["outcome"]["level"] in ("urgent", "emergency")

@@ -62,7 +62,8 @@ NAIST_JDIC = Path("/var/lib/mecab/dic/open-jtalk/naist-jdic")
 
 # Everyday speech an older person may say to the kiosk that is no answer to any question, plus
 # near-misses that sound like an answer word (歯医者 ~ はい, 胡椒 ~ 腰, 肘 ~ 膝, 水 ~ 右, 日当たり ~ 左,
-# 両親 ~ 両方, 急須 ~ 急に, 橋 ~ 足). All must come out as 'unknown'.
+# 両親 ~ 両方, 急須 ~ 急に, 橋 ~ 足), and negated verbs that end in ない (立てない: a "yes" to a weakness
+# question, so never "no"). All must come out as 'unknown'.
 OOV_TEXTS = (
     "今日はいい天気ですね",
     "テレビを見ました",
@@ -84,6 +85,13 @@ OOV_TEXTS = (
     "急須",
     "橋",
     "駅",
+    # Negated verbs: a "yes" to a weakness question that ends in ない. Never "no"; asked again.
+    "立てない",
+    "力が入らない",
+    "おしっこが出ない",
+    "歩けない",
+    "うまく話せない",
+    "足が上がらない",
 )
 
 
