@@ -12,6 +12,7 @@ import argparse
 import importlib.util
 import json
 import os
+import shlex
 import shutil
 import sqlite3
 import stat
@@ -49,7 +50,8 @@ def check_audio(settings: Settings, backend: Any = None) -> list[Finding]:
     """The microphone and speaker the kiosk would use, and every device there is to choose from."""
     from kiosk.audio.microphone import choose_format, find_device, list_devices, load_backend  # noqa: PLC0415
 
-    hint = "list them with `arecord -l` / `aplay -l`; choose with [listen] input_device / output_device"
+    hint = ("list them with `arecord -l` / `aplay -l`; choose with [listen] input_device / output_device by a part "
+            "of the name, or input_device by the device number listed here (not the card number of `arecord -l`)")
     try:
         backend = backend or load_backend()
         inputs = list_devices(backend)
@@ -246,11 +248,17 @@ def _existing(path: Path) -> Path:
 # --- database ---
 
 def check_database(settings: Settings) -> list[Finding]:
-    """The session database: private, intact and writable now (checked without writing a record)."""
+    """The session database: private, intact and writable now (checked without writing a record).
+
+    Writable means what SQLite needs to save a record: the file and any -wal, -shm or -journal file beside it
+    readable and writable by this user, and the folder writable too (SQLite creates and deletes those files
+    there). That is judged by the operating system's own permission check (`os.access`, so for root, which
+    permission bits do not stop, as for anyone else), plus a read-only mount, before SQLite opens anything.
+    """
     db = settings.storage.database
     if not db.exists():
         parent = _existing(db.parent)
-        if parent.is_dir() and os.access(parent, os.W_OK | os.X_OK):
+        if parent.is_dir() and _can(parent, os.W_OK | os.X_OK):
             return [Finding("database", OK, f"{db} will be created at the first session")]
         return [Finding("database", FAIL, f"{db} cannot be created: {parent} is not writable by this user",
                         f"create {db.parent} for the kiosk's user, or set KIOSK_DB / [storage] database")]
@@ -258,6 +266,9 @@ def check_database(settings: Settings) -> list[Finding]:
     mode = stat.S_IMODE(db.stat().st_mode)
     if mode & 0o077:
         found.append(Finding("database", WARN, f"{db} is readable by other users (mode {mode:o})", f"chmod 600 {db}"))
+    blocked = _not_writable(db)
+    if blocked is not None:
+        return found + [blocked]
     try:
         conn = sqlite3.connect(db, timeout=1.0)
         try:
@@ -274,12 +285,69 @@ def check_database(settings: Settings) -> list[Finding]:
         text = str(exc)
         if "locked" in text or "busy" in text:
             fix = "another program holds the database (a backup or sqlite3 shell?); close it"
-        elif "readonly" in text or "read-only" in text:
-            fix = f"make {db} and its folder writable by the kiosk's user (a read-only mount?)"
+        elif "readonly" in text or "read-only" in text or "unable to open" in text:
+            fix = (f"make {db}, the files beside it named {db.name}-* and the folder {db.parent} writable by the "
+                   "kiosk's user (a read-only mount?); the records themselves are not damaged")
         else:
             fix = _restore(db)
         return found + [Finding("database", FAIL, f"{db} cannot be written ({text})", fix)]
     return found + [Finding("database", OK, f"{db}: {rows} session record(s), writable")]
+
+
+_SQLITE_FILES = ("-wal", "-shm", "-journal")
+"""Files SQLite keeps beside the database while writing: it must be able to write (or create) each one."""
+
+
+def _can(path: Path, mode: int) -> bool:
+    """What the operating system says this user (the effective one, as for opening a file) may do."""
+    return os.access(path, mode, effective_ids=os.access in os.supports_effective_ids)
+
+
+def _not_writable(db: Path) -> Finding | None:
+    """None when this user can save a record in `db`; else why not and how to fix it, the data being fine."""
+    folder = db.parent
+    try:
+        read_only_mount = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # AttributeError: no statvfs (not a POSIX system)
+        read_only_mount = False
+    if read_only_mount:
+        return Finding("database", FAIL, f"{db} cannot be written: the disk holding {folder} is mounted read-only; "
+                                         "the records are kept but no new session can be saved",
+                       f"remount it read-write (check /etc/fstab, and the lock switch of an SD card), or set "
+                       f"KIOSK_DB / [storage] database to a writable place; do not delete {db}")
+    problems = []
+    if not _can(folder, os.W_OK | os.X_OK):
+        problems.append((folder, "the folder, where SQLite must create its -wal and -journal files"))
+    for path in (db, *(db.with_name(db.name + suffix) for suffix in _SQLITE_FILES)):
+        if (path == db or path.exists()) and not _can(path, os.R_OK | os.W_OK):
+            problems.append((path, "the database" if path == db else "a file SQLite keeps beside the database"))
+    if not problems:
+        return None
+    user = _user_name(os.geteuid()) if hasattr(os, "geteuid") else "this user"
+    described = "; ".join(f"{path} is not writable ({what}; {_owner_and_mode(path)})" for path, what in problems)
+    paths = " ".join(shlex.quote(str(path)) for path, _ in problems)
+    return Finding("database", FAIL, f"{db} cannot be written by {user} (the user running this check): {described}; "
+                                     "the records themselves are not damaged",
+                   f"make them writable by the kiosk's user, e.g. `sudo chown {user} {paths}` and "
+                   f"`sudo chmod u+rwX {paths}` (were they made by running the kiosk with sudo?); do not delete or "
+                   "restore the database")
+
+
+def _user_name(uid: int) -> str:
+    try:
+        import pwd  # noqa: PLC0415 - POSIX only
+
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return str(uid)
+
+
+def _owner_and_mode(path: Path) -> str:
+    try:
+        info = path.stat()
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return f"owner {_user_name(info.st_uid)}, mode {stat.S_IMODE(info.st_mode):o}"
 
 
 def _restore(db: Path) -> str:

@@ -29,7 +29,11 @@ class SpeakerOutput:
     """The real speaker, through PortAudio."""
 
     def __init__(self, device: str | int | None = None, backend: Any = None) -> None:
-        self.device = device
+        from kiosk.audio.microphone import device_index  # noqa: PLC0415 - keeps numpy out of the import
+
+        # "3" is device number 3, as for the microphone; PortAudio would read the text as part of a name.
+        index = device_index(device) if isinstance(device, str) and device else None
+        self.device: str | int | None = index if index is not None else (device or None)
         if backend is None:
             try:
                 import sounddevice  # noqa: PLC0415 - a device library, loaded only when used
@@ -46,7 +50,7 @@ class SpeakerOutput:
 
         samples = np.frombuffer(pcm, dtype=np.int16)
         try:
-            self._sd.play(samples, samplerate=RATE, device=self.device or None, blocking=False)
+            self._sd.play(samples, samplerate=RATE, device=self.device, blocking=False)
         except Exception as exc:  # PortAudioError and friends: the device went away
             raise AudioError(f"the speaker cannot play ({exc}); check the cable and `kiosk doctor`") from None
         self._end = time.monotonic() + len(samples) / RATE

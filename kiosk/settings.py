@@ -51,9 +51,10 @@ class DialogSettings:
 @dataclass(frozen=True)
 class ListenSettings:
     input_device: str = ""
-    """Microphone by name substring or index; empty: the system default."""
+    """Microphone by name substring, or by device number when all digits ("2" is device 2 as `kiosk doctor`
+    lists the inputs, never a name containing 2 such as "hw:2,0"); empty: the system default."""
     output_device: str = ""
-    """Speaker by name substring or index; empty: the system default."""
+    """Speaker by name substring, or by device number when all digits (as input_device); empty: the default."""
     trailing_silence: float = 1.2
     """Seconds of silence after speech that end an answer (generous for elderly speakers)."""
     no_input: float = 8.0

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
+import os
+import re
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,7 +31,11 @@ def add_commands(sub: Any) -> None:
     replay = sub.add_parser("replay", help="run a whole session from recorded answer files")
     replay.add_argument("source", type=Path, help="folder of WAV files (one per answer, in name order) or a "
                                                  "manifest (.txt/.json list of WAV paths)")
-    replay.add_argument("--out", type=Path, default=Path("replay-out"), help="where to write the results")
+    replay.add_argument("--out", type=Path, default=Path("replay-out"),
+                        help="folder for the results: outcome.json (written first), transcript.jsonl, "
+                             "kiosk_speech.wav and speech/001.wav, 002.wav, ...; those files left by an earlier "
+                             "replay into the same folder are removed first, any other file there is left alone "
+                             "(default: replay-out)")
     replay.add_argument("--engine", choices=("vosk", "whisper"), help="recognizer (default: settings)")
     replay.add_argument("--store", action="store_true", help="also record the session in the history")
     replay.add_argument("--realtime", action="store_true",
@@ -251,7 +259,57 @@ def answer_source(source: Path) -> tuple[list[Path], dict[str, list[Path]]]:
     return files, by_question
 
 
+REPLAY_FILES = ("outcome.json", "transcript.jsonl", "kiosk_speech.wav")
+"""What `kiosk replay` writes into its --out folder, besides speech/NNN.wav."""
+_SPEECH_FILE = re.compile(r"\d{3,}\.wav")
+_REPLAY_TEMP = re.compile(r"\.(outcome\.json|kiosk_speech\.wav|\d{3,}\.wav)\..+\.tmp")
+"""Temporary files of an atomic write (see write_wav) that a crash or a full disk left behind."""
+
+
+def clear_previous_replay(out: Path) -> int:
+    """Remove the files an earlier replay wrote into `out`, and only those, so that results never mix.
+
+    Other files in the folder (notes, the answer recordings themselves) are left alone. Returns how many
+    files were removed.
+    """
+    removed = 0
+    for folder in (out, out / "speech"):
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            ours = path.name in REPLAY_FILES if folder == out else _SPEECH_FILE.fullmatch(path.name) is not None
+            if (ours or _REPLAY_TEMP.fullmatch(path.name)) and not path.is_dir():
+                path.unlink()
+                removed += 1
+    return removed
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` so that `path` is either the old file or the complete new one, never a part."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_advice(out: Path, exc: OSError) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"the disk is full: free space (see `df -h {out}`) or give --out a folder on another disk"
+    return f"check that {out} is a folder this user can write to"
+
+
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
+    """A whole session from recorded answers; the results go to --out, the outcome first.
+
+    Exit status: 0 when the session finished with every answer file usable and every result written; 1 when it
+    did not finish, a file was skipped, or a result could not be written (each said on stderr).
+    """
     from kiosk.assembly import build_session, load_parts  # noqa: PLC0415
     from kiosk.engines import load_recognizer  # noqa: PLC0415
     from kiosk.output import RecordingOutput  # noqa: PLC0415
@@ -261,13 +319,25 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     parts = load_parts(settings)
     recognizer = load_recognizer(settings.models, args.engine, parts.content.phrases.language)
     out: Path = args.out
-    (out / "speech").mkdir(parents=True, exist_ok=True)
-    transcript = (out / "transcript.jsonl").open("w", encoding="utf-8")
+    try:
+        (out / "speech").mkdir(parents=True, exist_ok=True)
+        removed = clear_previous_replay(out)
+        transcript = (out / "transcript.jsonl").open("w", encoding="utf-8")
+    except OSError as exc:
+        raise KioskError(f"cannot write the results to {out} ({exc.strerror or exc}); {_write_advice(out, exc)}, "
+                         "then replay again") from None
+    if removed:
+        log.info("removed %d result file(s) of an earlier replay from %s", removed, out)
     output = RecordingOutput()
+    not_written: list[tuple[str, OSError]] = []
+    """Results that could not be written (a full disk): each is reported, none stops the others."""
 
     def emit(event: dict[str, Any]) -> None:
-        if event:
-            transcript.write(json.dumps(event, ensure_ascii=False) + "\n")
+        if event and not any(what == "transcript.jsonl" for what, _ in not_written):
+            try:
+                transcript.write(json.dumps(event, ensure_ascii=False) + "\n")
+            except OSError as exc:  # the session goes on: its outcome matters more than its transcript
+                not_written.append(("transcript.jsonl", exc))
 
     store = SessionStore(settings.storage.database) if args.store else None
     source = FileSource(files, by_question, realtime=args.realtime)
@@ -276,10 +346,11 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     try:
         finished = session.run()
     finally:
-        transcript.close()
-    for i, (_, pcm) in enumerate(output.played, 1):
-        write_wav(out / "speech" / f"{i:03d}.wav", pcm)
-    write_wav(out / "kiosk_speech.wav", output.audio)
+        try:
+            transcript.close()
+        except OSError as exc:
+            if not not_written:
+                not_written.append(("transcript.jsonl", exc))
     result: dict[str, Any] = {"completed": finished is not None, "files_used": [str(p) for p in source.used],
                               "files_skipped": [{"file": str(p), "error": e} for p, e in source.skipped],
               "files_left": [str(p) for p in source.files], "timings": session.timings.turns,
@@ -289,12 +360,29 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
         from kiosk.textsession import outcome_event  # noqa: PLC0415
 
         result["outcome"] = outcome_event(finished.outcome)
-    (out / "outcome.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    outcome_text = json.dumps(result, ensure_ascii=False, indent=2)
+    # The outcome first: it is what the replay is for, and the speech audio after it may fill the disk.
+    try:
+        _write_atomically(out / "outcome.json", outcome_text)
+    except OSError as exc:
+        not_written.append(("outcome.json", exc))
+        print(f"kiosk: the outcome could not be saved, so here it is:\n{outcome_text}", file=sys.stderr)
+    try:
+        for i, (_, pcm) in enumerate(output.played, 1):
+            write_wav(out / "speech" / f"{i:03d}.wav", pcm)
+        write_wav(out / "kiosk_speech.wav", output.audio)
+    except OSError as exc:
+        not_written.append(("the kiosk's speech audio (speech/*.wav, kiosk_speech.wav)", exc))
     summary = result["outcome"]["level"] if finished is not None else "incomplete"
     print(f"replay: {len(source.used)} answer file(s) used, outcome {summary}; results in {out}/")
     for path, error in source.skipped:
         print(f"kiosk: skipped {path}: {error}", file=sys.stderr)
-    return 0 if finished is not None and not source.skipped else 1
+    outcome_saved = not any(what == "outcome.json" for what, _ in not_written)
+    for what, failure in not_written:
+        kept = "; outcome.json is complete" if outcome_saved else ""
+        print(f"kiosk: {what} could not be written in {out} ({failure.strerror or failure}), so it is missing or "
+              f"incomplete{kept}; {_write_advice(out, failure)}, then replay again", file=sys.stderr)
+    return 0 if finished is not None and not source.skipped and not not_written else 1
 
 
 # --- recognize ---

@@ -6,19 +6,24 @@ import dataclasses
 import hashlib
 import json
 import os
+import pickle
+import shlex
 import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from kiosk import doctor
 from kiosk.datafiles import content_dir, data_dir
 from kiosk.doctor import FAIL, OK, WARN, Finding
+from kiosk.errors import StorageError
 from kiosk.history import SessionStore
 from kiosk.models import FileSpec, ModelSpec
 from kiosk.settings import ListenSettings, ModelSettings, Settings, StorageSettings
@@ -96,6 +101,17 @@ def test_audio_names_a_configured_device_that_is_not_there(tmp_path: Path) -> No
     wrong_speaker = make_settings(tmp_path, listen=ListenSettings(output_device="hdmi"))
     found = doctor.check_audio(wrong_speaker, backend)
     assert statuses(found) == [OK, FAIL] and "no speaker matches 'hdmi'" in found[1].message
+
+
+def test_an_input_device_of_digits_is_the_device_number_doctor_lists(tmp_path: Path) -> None:
+    backend = FakeSoundDevice([RESPEAKER, USB_MIC, HEADPHONES], 1)  # "ReSpeaker ... (UAC1.0)" contains a 1
+    found = doctor.check_audio(make_settings(tmp_path, listen=ListenSettings(input_device="1")), backend)
+    assert statuses(found) == [OK, OK] and "microphone 1: 'USB PnP Sound Device" in found[0].message
+    speaker = doctor.check_audio(make_settings(tmp_path, listen=ListenSettings(input_device="2")), backend)
+    assert statuses(speaker) == [FAIL]
+    assert "no microphone has device number 2 (device 2 'bcm2835 Headphones: - (hw:0,0)' has no input" \
+        in speaker[0].message and "0: ReSpeaker" in speaker[0].message and "1: USB PnP" in speaker[0].message
+    assert "not the card number of `arecord -l`" in speaker[0].fix
 
 
 def test_audio_with_a_microphone_that_accepts_no_format(tmp_path: Path) -> None:
@@ -257,6 +273,182 @@ def test_a_database_that_cannot_be_created_fails(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, storage=StorageSettings(database=blocker / "db" / "s.sqlite3"))
     found = doctor.check_database(settings)
     assert statuses(found) == [FAIL] and "cannot be created" in found[0].message
+
+
+# --- database permissions: judged as the kiosk's (unprivileged) user ---
+
+NOBODY = 65534
+T = TypeVar("T")
+
+
+class KioskUser:
+    """Runs a check as an unprivileged user, for whom permission bits count.
+
+    Root writes whatever the bits say, so when the tests run as root the check runs in a forked child that
+    has become `nobody` (a real process of a real user, as the kiosk's service user would be); otherwise it
+    runs here, as this (already unprivileged) user.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.is_root = os.geteuid() == 0
+
+    def give(self, *paths: Path) -> None:
+        """Make `paths` the kiosk user's (when root; otherwise they are this user's already)."""
+        for path in paths:
+            if self.is_root:
+                os.chown(path, NOBODY, NOBODY)
+
+    def run(self, action: Callable[[], T]) -> T:
+        if not self.is_root:
+            return action()
+        reader, writer = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: become the unprivileged user, act, send the result back, never return
+            try:
+                os.close(reader)
+                try:
+                    os.setgroups([])
+                    os.setgid(NOBODY)
+                    os.setuid(NOBODY)
+                    result: tuple[str, Any] = ("ok", action())
+                except PermissionError as exc:
+                    result = ("skip", f"cannot switch to an unprivileged user to test permissions ({exc})")
+                except Exception as exc:  # noqa: BLE001 - reported in the parent
+                    result = ("raised", f"{type(exc).__name__}: {exc}")
+                with os.fdopen(writer, "wb") as pipe:
+                    pickle.dump(result, pipe)
+            finally:
+                os._exit(0)
+        os.close(writer)
+        with os.fdopen(reader, "rb") as pipe:
+            data = pipe.read()
+        os.waitpid(pid, 0)
+        kind, value = pickle.loads(data)
+        if kind == "skip":
+            pytest.skip(value)
+        assert kind == "ok", value
+        return value  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def kiosk_user(tmp_path: Path) -> Iterator[KioskUser]:
+    # pytest's own temporary folders are private to root, so a root run uses a folder `nobody` can reach.
+    folder = Path(tempfile.mkdtemp(prefix="kiosk-doctor-")) if os.geteuid() == 0 else tmp_path
+    os.chmod(folder, 0o755)
+    yield KioskUser(folder)
+    for path in [folder, *folder.rglob("*")]:  # permissions back, so that the folder can be removed
+        path.chmod(0o700 if path.is_dir() else 0o600)
+    if folder != tmp_path:
+        shutil.rmtree(folder)
+
+
+def try_to_save(db: Path) -> str:
+    """What happens when the kiosk saves a session record: 'saved' or the error it meets."""
+    try:
+        SessionStore(db).save(RECORD)
+    except StorageError as exc:
+        return str(exc)
+    return "saved"
+
+
+def crash_while_writing(db: Path) -> None:
+    """A process that saves one more record and dies before SQLite folds its -wal file into the database."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            conn = sqlite3.connect(db)
+            conn.execute("PRAGMA wal_autocheckpoint=0")
+            columns = ", ".join(row[1] for row in conn.execute("PRAGMA table_info(sessions)") if row[1] != "id")
+            conn.execute(f"INSERT INTO sessions ({columns}) SELECT {columns} FROM sessions LIMIT 1")
+            conn.commit()
+        finally:
+            os._exit(0)  # no close: the record stays in the -wal file, as after a power cut
+    os.waitpid(pid, 0)
+
+
+def test_a_read_only_database_file_is_a_permission_fault_not_damage(kiosk_user: KioskUser) -> None:
+    settings = make_settings(kiosk_user.folder)
+    db = settings.storage.database
+    SessionStore(db).save(RECORD)
+    kiosk_user.give(db.parent, db)
+    db.chmod(0o400)
+    before = db.read_bytes()
+    found = kiosk_user.run(lambda: doctor.check_database(settings))
+    assert statuses(found) == [FAIL], found
+    assert "cannot be written by" in found[0].message and f"{db} is not writable (the database" in found[0].message
+    assert "records themselves are not damaged" in found[0].message
+    assert "writable by the kiosk's user" in found[0].fix and "chmod u+rwX" in found[0].fix
+    assert "backup" not in found[0].fix and "move" not in found[0].fix
+    assert db.read_bytes() == before and sorted(p.name for p in db.parent.iterdir()) == [db.name], \
+        "the check changed nothing and created nothing"
+    assert "readonly" in kiosk_user.run(lambda: try_to_save(db)), "the verdict is what saving meets"
+
+
+def test_a_wal_file_left_by_another_user_is_named_and_the_records_survive(kiosk_user: KioskUser) -> None:
+    settings = make_settings(kiosk_user.folder)
+    db = settings.storage.database
+    SessionStore(db).save(RECORD)
+    crash_while_writing(db)  # as root here, as after `sudo kiosk`: the -wal and -shm files are root's
+    wal, shm = db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")
+    assert wal.stat().st_size > 0, "test setup: a record is in the -wal file"
+    kiosk_user.give(db.parent, db)
+    if not kiosk_user.is_root:
+        wal.chmod(0o400)  # not root: permission bits stand in for another owner
+    found = kiosk_user.run(lambda: doctor.check_database(settings))
+    assert statuses(found) == [FAIL], found
+    assert f"{wal} is not writable (a file SQLite keeps beside the database" in found[0].message
+    assert "backup" not in found[0].fix and str(wal) in found[0].fix
+    assert kiosk_user.run(lambda: try_to_save(db)) != "saved", "the verdict is what saving meets"
+    kiosk_user.give(wal, shm)  # the fix the doctor gives
+    wal.chmod(0o600)
+    found = kiosk_user.run(lambda: doctor.check_database(settings))
+    assert statuses(found) == [OK] and "2 session record(s), writable" in found[0].message, found
+
+
+def test_a_read_only_folder_is_not_writable_even_when_the_file_is(kiosk_user: KioskUser) -> None:
+    settings = make_settings(kiosk_user.folder)
+    db = settings.storage.database
+    SessionStore(db).save(RECORD)
+    with closing(sqlite3.connect(db)) as conn:  # as a database restored from an `.dump` is: no WAL yet
+        conn.execute("PRAGMA journal_mode=DELETE")
+    kiosk_user.give(db.parent, db)
+    db.parent.chmod(0o500)
+    found = kiosk_user.run(lambda: doctor.check_database(settings))
+    assert statuses(found) == [FAIL], found
+    assert f"{db.parent} is not writable (the folder, where SQLite must create its -wal and -journal files" \
+        in found[0].message
+    assert "backup" not in found[0].fix
+    assert kiosk_user.run(lambda: try_to_save(db)) != "saved", "the verdict is what saving meets"
+    db.parent.chmod(0o700)
+    assert statuses(kiosk_user.run(lambda: doctor.check_database(settings))) == [OK]
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare (util-linux) for a private mount")
+def test_a_database_on_a_read_only_mount_says_remount_not_restore(tmp_path: Path, env: dict[str, str]) -> None:
+    folder = tmp_path / "db"
+    SessionStore(folder / "s.sqlite3").save(RECORD)
+    # A real read-only mount of the folder, in a private mount namespace (nothing outside it changes).
+    where = shlex.quote(str(folder))
+    script = (f"mount --bind {where} {where} && mount -o remount,ro,bind {where} && "
+              f"{shlex.quote(sys.executable)} -m kiosk.doctor --only database --json")
+    proc = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True, cwd=ROOT,
+                          env=env | {"KIOSK_DB": str(folder / "s.sqlite3")}, timeout=60)
+    if proc.returncode not in (0, 1):
+        pytest.skip(f"no private read-only mount here: {proc.stderr.strip()}")
+    row = json.loads(proc.stdout)
+    assert row["status"] == FAIL and "is mounted read-only" in row["message"], row
+    assert row["fix"].startswith("remount it read-write") and "backup" not in row["fix"]
+
+
+def test_the_verdict_is_what_saving_meets_for_whoever_runs_it(tmp_path: Path) -> None:
+    """Run as root, the doctor must not call a read-only file unwritable: root can and does write it."""
+    settings = make_settings(tmp_path)
+    db = settings.storage.database
+    SessionStore(db).save(RECORD)
+    db.chmod(0o400)
+    writable = statuses(doctor.check_database(settings)) == [OK]
+    assert writable == (try_to_save(db) == "saved")
 
 
 def test_a_check_that_breaks_is_reported_not_raised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

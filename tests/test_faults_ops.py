@@ -5,10 +5,15 @@ Real parts throughout (FileSource on real WAV files, the real settings and YAML 
 
 from __future__ import annotations
 
+import shlex
+import shutil
+import struct
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from kiosk.audio.wav import read_wav_info
 from kiosk.errors import AudioError
 from kiosk.sources import FileSource
 from tests.test_sources import wav
@@ -76,3 +81,45 @@ def test_a_manifest_with_a_byte_order_mark_and_upper_case_wavs(tmp_path: Path) -
     json_manifest = tmp_path / "m.JSON"
     json_manifest.write_text('["01.WAV"]', encoding="utf-8-sig")
     assert answer_source(json_manifest)[0] == [(tmp_path / "01.WAV").resolve()]
+
+
+# --- the conversion command offered for an unusable audio file ---
+
+def alaw_wav(path: Path, seconds: float = 0.5) -> Path:
+    """An A-law WAV (format code 6, 8 kHz, 8 bits): valid, but not an encoding the kiosk decodes."""
+    data = b"\xd5" * int(8000 * seconds)  # A-law silence
+    fmt = struct.pack("<HHIIHH", 6, 1, 8000, 8000, 1, 8)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data)) + data
+    path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+    return path
+
+
+def offered_command(path: Path) -> str:
+    with pytest.raises(AudioError, match="convert it with: ") as caught:
+        read_wav_info(path)
+    return str(caught.value).split("convert it with: ", 1)[1]
+
+
+def test_the_conversion_command_quotes_names_with_spaces_and_japanese(tmp_path: Path) -> None:
+    folder = tmp_path / "録音 2024年"
+    folder.mkdir()
+    alaw = alaw_wav(folder / "いいえ (2回目).wav")
+    command = offered_command(alaw)
+    assert shlex.split(command) == ["sox", str(alaw), "-r", "16000", "-c", "1", "-b", "16", "out.wav"], command
+    if shutil.which("sox") is None:
+        pytest.skip("sox missing (sudo apt-get install sox): the pasted command itself is not run")
+    # Pasted into a shell as it is, the command makes a file the kiosk reads.
+    subprocess.run(command, shell=True, cwd=tmp_path, check=True, capture_output=True)
+    converted = read_wav_info(tmp_path / "out.wav")
+    assert (converted.rate, converted.channels, converted.bits) == (16000, 1, 16)
+
+
+def test_an_mp3_or_aac_file_is_offered_ffmpeg_not_sox(tmp_path: Path) -> None:
+    for name, head in [("はい の 答え.mp3", b"ID3\x04"), ("answer 1.M4A", b"\x00\x00\x00\x20ftypM4A "),
+                       ("voice's.aac", b"\xff\xf1\x50\x80")]:
+        path = tmp_path / name
+        path.write_bytes(head + bytes(200))
+        command = offered_command(path)
+        assert shlex.split(command) == ["ffmpeg", "-i", str(path), "-ar", "16000", "-ac", "1", "-c:a",
+                                        "pcm_s16le", "out.wav"], command
+    assert offered_command(alaw_wav(tmp_path / "a.wav")).startswith("sox "), "a WAV is still converted by sox"

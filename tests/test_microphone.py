@@ -116,8 +116,28 @@ def test_a_device_is_chosen_by_name_part_index_or_default() -> None:
     assert find_device(None, backend).index == 1
     with pytest.raises(AudioError, match=r"no microphone matches 'blue yeti'.*1: USB PnP"):
         find_device("blue yeti", backend)
-    with pytest.raises(AudioError, match="no microphone matches 0"):
+    with pytest.raises(AudioError, match="no microphone has device number 0"):
         find_device(0, backend)  # an output-only device
+
+
+def test_a_setting_of_digits_only_is_the_device_number_not_part_of_a_name() -> None:
+    backend = fake_backend()  # 0: HDMI 0 output (no input), 1: USB PnP ... (hw:1,0), 2: ReSpeaker 4 Mic Array
+    assert find_device("2", backend).index == 2  # no name contains a 2
+    assert find_device(" 1 ", backend).index == 1
+    assert find_device("２", backend).index == 2  # full-width, as a Japanese keyboard types it
+    with pytest.raises(AudioError, match=r"no microphone has device number 4 \(there is no audio device 4\); "
+                                         r"the input devices are: 1: USB PnP.*, 2: ReSpeaker.*set \[listen\] "
+                                         "input_device to one of these numbers"):
+        find_device("4", backend)  # not "ReSpeaker 4 Mic Array"
+    with pytest.raises(AudioError, match=r"device number 0 \(device 0 'HDMI 0 output' has no input"):
+        find_device("0", backend)  # not the "0" in "hw:1,0"
+    microphone = Microphone("2", backend=backend)  # the setting's string, as the kiosk passes it
+    microphone.start()
+    try:
+        assert microphone.device is not None and microphone.device.index == 2
+        assert backend.streams[-1].kwargs["device"] == 2
+    finally:
+        microphone.stop()
 
 
 def test_no_input_device_says_what_to_do() -> None:
@@ -270,3 +290,25 @@ def test_this_machine_without_a_sound_card_gets_the_no_microphone_advice() -> No
         pytest.skip("this machine has a microphone")
     with pytest.raises(AudioError, match="no microphone found"):
         Microphone().start()
+
+
+class _FakePlayer:
+    """The parts of the sounddevice module the speaker uses."""
+
+    def __init__(self) -> None:
+        self.devices: list[Any] = []
+
+    def play(self, samples: Any, *, samplerate: int, device: Any, blocking: bool) -> None:
+        self.devices.append(device)
+
+    def wait(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("setting", "device"), [("2", 2), ("0", 0), ("２", 2), ("USB", "USB"), ("", None)])
+def test_the_speaker_setting_of_digits_is_the_device_number(setting: str, device: Any) -> None:
+    from kiosk.output import SpeakerOutput
+
+    player = _FakePlayer()
+    SpeakerOutput(setting, backend=player).start(b"\0\0" * 160)
+    assert player.devices == [device]  # "0" is device 0, not the system default

@@ -7,6 +7,7 @@ the questionnaire, dialog, endpointing, streaming recognition and speech output 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -143,3 +144,75 @@ def test_replay_of_a_single_wav_file_says_what_to_give_instead(tmp_path: Path) -
                           capture_output=True, text=True, env=env(tmp_path), timeout=120)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert "is a single WAV file" in proc.stderr and "kiosk recognize" in proc.stderr
+
+
+# --- the --out folder: an earlier replay's results, a full disk ---
+
+def replay_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answers: list[str], out: Path) -> int:
+    """`kiosk replay` in this process (so that a test can fill the disk), with the settings `replay` uses."""
+    from kiosk.__main__ import main
+
+    for key, value in env(tmp_path).items():
+        if key.startswith("KIOSK_"):
+            monkeypatch.setenv(key, value)
+    manifest = tmp_path / "answers.txt"
+    manifest.write_text("\n".join(str(CLIP[a]) for a in answers) + "\n", encoding="utf-8")
+    return main(["replay", str(manifest), "--out", str(out)])
+
+
+def test_a_reused_out_folder_keeps_no_result_of_the_earlier_replay_and_nothing_else_is_touched(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kiosk.audio.wav import write_wav
+
+    out = tmp_path / "out"
+    (out / "speech").mkdir(parents=True)
+    # What an earlier, longer replay left: more speech files than this one speaks, and its outcome.
+    for name in ("097.wav", "098.wav", "099.wav"):
+        write_wav(out / "speech" / name, b"\x00\x00" * 1600)
+    (out / "speech" / ".099.wav.k3j2.tmp").write_bytes(b"RIFF")  # cut short by a crash
+    (out / "outcome.json").write_text('{"completed": true, "outcome": {"level": "routine"}}', encoding="utf-8")
+    # Files replay never writes: they stay as they are.
+    mine = {out / "notes.txt": b"session 3 of the trial", out / "speech" / "my answer.wav": b"RIFF mine",
+            out / "speech" / "1.wav": b"RIFF too"}
+    for path, data in mine.items():
+        path.write_bytes(data)
+    assert replay_here(tmp_path, monkeypatch, ["no", "no", "yes", "yes"], out) == 0
+    result = json.loads((out / "outcome.json").read_text(encoding="utf-8"))
+    assert result["outcome"]["level"] == "emergency"
+    spoken = sorted(p.name for p in (out / "speech").iterdir() if p not in mine)
+    assert spoken == [f"{i:03d}.wav" for i in range(1, len(spoken) + 1)] and len(spoken) < 97, spoken
+    def frames(path: Path) -> int:
+        with wave.open(str(path)) as w:
+            return w.getnframes()
+
+    assert frames(out / "kiosk_speech.wav") == sum(frames(out / "speech" / n) for n in spoken), \
+        "the whole speech is this replay's, file for file"
+    assert all(path.read_bytes() == data for path, data in mine.items())
+    helptext = subprocess.run([sys.executable, "-m", "kiosk", "replay", "--help"], capture_output=True, text=True,
+                              env=env(tmp_path), timeout=60).stdout
+    assert "earlier replay" in " ".join(helptext.split()) and "left alone" in helptext
+
+
+def test_a_full_disk_while_writing_the_speech_keeps_the_outcome_and_says_what_to_do(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from kiosk import voicecli
+
+    real_write_wav = voicecli.write_wav
+    written: list[Path] = []
+
+    def disk_fills_up(path: Path, pcm: bytes, rate: int = 16000) -> None:  # the device: two files fit, no more
+        if len(written) == 2:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        real_write_wav(path, pcm, rate)
+        written.append(path)
+
+    monkeypatch.setattr(voicecli, "write_wav", disk_fills_up)
+    out = tmp_path / "out"
+    code = replay_here(tmp_path, monkeypatch, ["no", "no", "yes", "yes"], out)
+    err = capsys.readouterr().err
+    assert code == 1, err
+    result = json.loads((out / "outcome.json").read_text(encoding="utf-8"))
+    assert result["completed"] and result["outcome"]["level"] == "emergency"
+    assert "speech audio" in err and "No space left on device" in err and "outcome.json is complete" in err
+    assert "the disk is full: free space" in err and "then replay again" in err
+    assert [p.name for p in written] == ["001.wav", "002.wav"] and not list(out.rglob("*.tmp"))

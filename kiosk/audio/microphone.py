@@ -74,23 +74,52 @@ def list_devices(backend: Any = None) -> list[DeviceInfo]:
     ]
 
 
+def device_index(selector: str | int) -> int | None:
+    """The device index a selector means: an int, or a setting of digits only ("2", " 2 ", full-width "２")."""
+    if isinstance(selector, int):
+        return selector
+    text = selector.strip()
+    return int(text) if text.isdecimal() else None  # int() reads full-width digits too
+
+
 def find_device(selector: str | int | None, backend: Any = None) -> DeviceInfo:
-    """The input device by index, by case-insensitive name substring, or the system default (None)."""
+    """The input device by index (an int, or a string of digits only), by case-insensitive name part, or the
+    system default (None).
+
+    "2" is device index 2 as PortAudio numbers the devices (`kiosk doctor` lists them), never a name that
+    merely contains a 2 such as "hw:2,0" or "USB Audio 2".
+    """
+    backend = backend or load_backend()
     devices = list_devices(backend)
     if not devices:
         raise AudioError(NO_MICROPHONE)
     if selector is None:
         return next((d for d in devices if d.is_default), devices[0])
-    if isinstance(selector, int):
-        match = [d for d in devices if d.index == selector]
-    else:
-        match = [d for d in devices if selector.lower() in d.name.lower()]
+    names = ", ".join(f"{d.index}: {d.name}" for d in devices)
+    index = device_index(selector)
+    if index is not None:
+        match = [d for d in devices if d.index == index]
+        if not match:
+            raise AudioError(f"no microphone has device number {index} ({_why_not_input(index, backend)}); "
+                             f"the input devices are: {names}; set [listen] input_device to one of these "
+                             "numbers or to a part of the name")
+        return match[0]
+    match = [d for d in devices if str(selector).lower() in d.name.lower()]
     if not match:
-        names = ", ".join(f"{d.index}: {d.name}" for d in devices)
         raise AudioError(f"no microphone matches {selector!r}; the input devices are: {names}")
     if len(match) > 1:
         log.info("%d devices match %r; using %s", len(match), selector, match[0].name)
     return match[0]
+
+
+def _why_not_input(index: int, backend: Any) -> str:
+    try:
+        devices = list(backend.query_devices())
+    except Exception:  # noqa: BLE001 - only for the message; list_devices has just succeeded
+        devices = []
+    if 0 <= index < len(devices):
+        return f"device {index} '{devices[index]['name']}' has no input, it is a speaker or other output"
+    return f"there is no audio device {index}"
 
 
 def choose_format(device: DeviceInfo, backend: Any) -> tuple[int, int]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import struct
 import tempfile
 import wave
@@ -83,8 +84,22 @@ class WavInfo:
         return self.frames / self.rate
 
 
+_NEEDS_FFMPEG = {".mp3", ".m4a", ".aac", ".mp4", ".3gp", ".amr", ".wma", ".opus", ".webm", ".mka", ".mkv", ".mov"}
+"""Compressed formats a plain sox install cannot read (MP3 needs an extra format library; AAC, WMA and the
+video containers none at all): their conversion command uses ffmpeg instead."""
+
+
+def convert_command(path: str) -> str:
+    """A command converting `path` into a 16 kHz mono 16-bit WAV, with the name quoted for a POSIX shell (spaces,
+    Japanese or quotes in it survive pasting)."""
+    quoted = shlex.quote(path)
+    if Path(path).suffix.lower() in _NEEDS_FFMPEG:
+        return f"ffmpeg -i {quoted} -ar 16000 -ac 1 -c:a pcm_s16le out.wav"
+    return f"sox {quoted} -r 16000 -c 1 -b 16 out.wav"
+
+
 def _fix(path: str) -> str:
-    return f"convert it with: sox {path} -r 16000 -c 1 -b 16 out.wav"
+    return f"convert it with: {convert_command(path)}"
 
 
 def _describe_start(head: bytes) -> str:
