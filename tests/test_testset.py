@@ -86,5 +86,6 @@ def test_files_are_canonical_and_indexed(clips: list[Clip]) -> None:
 
 
 def test_committed_audio_stays_small() -> None:
+    # 16 MB: raised from 15 for the negated-verb clips (立てない…), a safety case worth its 1 MB of clone.
     size = sum(p.stat().st_size for p in ROOT.glob("*/*.wav"))
-    assert size < 15_000_000, f"{size / 1e6:.1f} MB of test audio; keep it under 15 MB"
+    assert size < 16_000_000, f"{size / 1e6:.1f} MB of test audio; keep it under 16 MB"

@@ -240,7 +240,7 @@ def pick_phrases(phrases: tuple[Phrase, ...]) -> list[Phrase]:
 
 
 def plan(answers: AnswerPhrases) -> list[Job]:
-    """Which text is said by which voice in which condition (sized to keep the audio under ~15 MB).
+    """Which text is said by which voice in which condition (sized to keep the audio under ~16 MB).
 
     clean:  every chosen phrase and every out-of-grammar text, each in two voices;
     slowed: the first two chosen phrases of each answer and every out-of-grammar text, in one voice.
