@@ -42,8 +42,11 @@ class Understanding:
         self._longest = max(len(text) for text in self._phrases)
         self._unknown_texts = {text for text, answer in self._phrases.items() if answer == UNKNOWN}
 
-    def values_in(self, utterance: str, accepted: tuple[str, ...] = ()) -> list[str]:
-        """Answer values of the phrases in the utterance, read left to right taking the longest phrase."""
+    def values_in(self, utterance: str, accepted: tuple[str, ...] | None = None) -> list[str]:
+        """Answer values of the phrases in the utterance, read left to right taking the longest phrase.
+
+        With `accepted` (the question's values), a phrase of another question may give its parts' values.
+        """
         whole = self._normalize(utterance)
         found: list[str] = []
         for segment in _SEGMENTS.split(utterance):
@@ -63,16 +66,19 @@ class Understanding:
                     i += 1
         return found
 
-    def _parts(self, text: str, answer: str, accepted: tuple[str, ...]) -> list[str]:
+    def _parts(self, text: str, answer: str, accepted: tuple[str, ...] | None) -> list[str]:
         """A phrase this question does not take that is two phrases joined gives both values.
 
         Asked where it hurts, 「右足です」 is 右 (a side) + 足 (a place): the place is the answer. Only whole
         phrases split, so 「どちらでもない」 (neither) never yields ない (no).
         """
-        if answer in accepted:
+        if accepted is None or answer in accepted:
             return [answer]
         for cut in range(1, len(text)):
-            head, tail = self._phrases.get(text[:cut]), self._phrases.get(text[cut:])
+            parts = (text[:cut], text[cut:])
+            if any(len(part) == 1 and not _is_kanji(part) for part in parts):
+                continue  # ええ is not え + え (a one-kana phrase counts only as a whole utterance)
+            head, tail = self._phrases.get(parts[0]), self._phrases.get(parts[1])
             if head is not None and tail is not None:
                 return [head, tail]
         return [answer]

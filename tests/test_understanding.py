@@ -91,6 +91,7 @@ PLACE = ("leg", "thigh", "back", "knee", "unknown", "repeat", "emergency")
 
 @pytest.mark.parametrize(("said", "expected"), [
     ("右足です", "leg"), ("左足", "leg"), ("左の膝", "knee"), ("右の太もも", "thigh"), ("腰です", "back"),
+    ("ええ", None),  # a yes to a question that takes none: not え + え (もう一度)
     ("足腰", None),  # two places: the question asks for one, so it is asked again
 ])
 def test_place_named_with_a_side(understanding: Understanding, said: str, expected: str | None) -> None:
