@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from kiosk.atomicfile import replacing
 from kiosk.audio.chunk import CHANNELS, RATE, WIDTH
 from kiosk.audio.wav import write_wav
 from kiosk.errors import AudioError
@@ -119,6 +119,5 @@ def render_prompts(
 
 
 def _write_json(path: Path, data: object) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    with replacing(path) as f:
+        f.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")

@@ -6,16 +6,15 @@ import argparse
 import errno
 import json
 import logging
-import os
 import re
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
 from kiosk.asr.base import Grammar
+from kiosk.atomicfile import replacing
 from kiosk.audio.wav import wav_to_chunks, write_wav
 from kiosk.clock import SystemClock
 from kiosk.content import Content
@@ -284,20 +283,6 @@ def clear_previous_replay(out: Path) -> int:
     return removed
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write `text` to `path` so that `path` is either the old file or the complete new one, never a part."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_advice(out: Path, exc: OSError) -> str:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return f"the disk is full: free space (see `df -h {out}`) or give --out a folder on another disk"
@@ -363,7 +348,8 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     outcome_text = json.dumps(result, ensure_ascii=False, indent=2)
     # The outcome first: it is what the replay is for, and the speech audio after it may fill the disk.
     try:
-        _write_atomically(out / "outcome.json", outcome_text)
+        with replacing(out / "outcome.json", durable=True) as f:
+            f.write(outcome_text)
     except OSError as exc:
         not_written.append(("outcome.json", exc))
         print(f"kiosk: the outcome could not be saved, so here it is:\n{outcome_text}", file=sys.stderr)

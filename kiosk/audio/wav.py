@@ -15,7 +15,6 @@ import logging
 import os
 import shlex
 import struct
-import tempfile
 import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from kiosk.atomicfile import replacing
 from kiosk.audio.chunk import CHANNELS, RATE, WIDTH, AudioChunk
 from kiosk.audio.resample import Converter, Floats, check_rate
 from kiosk.errors import AudioError
@@ -284,15 +284,8 @@ def write_wav(path: Path | str, pcm: bytes, rate: int = RATE) -> None:
     """Write 16-bit mono PCM as a WAV file, replacing `path` only once the file is complete."""
     if len(pcm) % WIDTH:
         raise ValueError(f"16-bit PCM must have an even number of bytes, got {len(pcm)}")
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as raw, wave.open(raw, "wb") as out:
-            out.setnchannels(CHANNELS)
-            out.setsampwidth(WIDTH)
-            out.setframerate(rate)
-            out.writeframes(pcm)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(path, binary=True) as raw, wave.open(raw, "wb") as out:  # wave leaves `raw` open
+        out.setnchannels(CHANNELS)
+        out.setsampwidth(WIDTH)
+        out.setframerate(rate)
+        out.writeframes(pcm)
