@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from kiosk.atomicfile import leftovers
 from kiosk.audio.wav import write_wav
 from kiosk.errors import AudioError
 from kiosk.settings import StorageSettings
@@ -31,8 +32,8 @@ _OWN_NAME = r"\d{8}T\d{6}_(?:[0-9a-f]{8}|nosession)_[A-Za-z0-9_-]*_\d+\.wav"
 _OWN = re.compile(_OWN_NAME)
 """The kiosk's own answer files, `<time>_<session token>_<question>_<attempt>.wav`: the only files it prunes,
 so that a shared or mistyped audio_dir never loses anyone else's recordings."""
-_OWN_TEMP = re.compile(rf"\.{_OWN_NAME}\..+\.tmp")
-"""write_wav's temporary file for one of them (`.<name>.<random>.tmp`)."""
+_OWN_TEMP = leftovers(_OWN_NAME)
+"""write_wav's temporary file for one of them (atomicfile.replacing names it `.<name>.<random>.tmp`)."""
 _DAY = 86_400.0
 _STALE_TEMP = 3_600.0
 """A half-written temporary file older than this was left by a crash: removed when pruning."""

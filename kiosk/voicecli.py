@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kiosk.asr.base import Grammar
-from kiosk.atomicfile import replacing
+from kiosk.atomicfile import leftovers, replacing
 from kiosk.audio.wav import wav_to_chunks, write_wav
 from kiosk.clock import SystemClock
 from kiosk.content import Content
@@ -261,8 +261,8 @@ def answer_source(source: Path) -> tuple[list[Path], dict[str, list[Path]]]:
 REPLAY_FILES = ("outcome.json", "transcript.jsonl", "kiosk_speech.wav")
 """What `kiosk replay` writes into its --out folder, besides speech/NNN.wav."""
 _SPEECH_FILE = re.compile(r"\d{3,}\.wav")
-_REPLAY_TEMP = re.compile(r"\.(outcome\.json|kiosk_speech\.wav|\d{3,}\.wav)\..+\.tmp")
-"""Temporary files of an atomic write (see write_wav) that a crash or a full disk left behind."""
+_REPLAY_TEMP = leftovers(r"outcome\.json|kiosk_speech\.wav|\d{3,}\.wav")
+"""Temporary files of an atomic write (atomicfile.replacing) that a crash or a full disk left behind."""
 
 
 def clear_previous_replay(out: Path) -> int:
