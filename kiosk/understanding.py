@@ -22,6 +22,10 @@ _DENIED = ("ではない", "じゃない", "ではありません", "じゃあ�
 # 「力が入らない」 are a *yes* to a question about weakness, so they must never count as "no".
 _NAI_AFTER = ("は", "も", "が", "わ", "特に", "とくに", "全然", "ぜんぜん", "別に", "べつに", "全く", "まったく",
               "あまり", "あんまり", "そんなに")
+# A phrase written in kana only that a negation follows directly is a verb stem: 「うまくいえない」 is "cannot say
+# it" (言えない), a yes to a question about speech, not いえ = "no" and ない = "no".
+_NEGATION = ("ない", "なかっ", "なく", "ませ")
+_KANA = re.compile(r"[\u3041-\u309f]+")
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,10 @@ def _counts(text: str, start: int, length: int, whole: str, matched_to: int) -> 
         return whole == text[start]
     if text.startswith("ない", start) and start > matched_to:
         return text[:start].endswith(_NAI_AFTER)
+    phrase = text[start:start + length]
+    follows = text[start + length:]
+    if _KANA.fullmatch(phrase) and follows.startswith(_NEGATION) and not follows.startswith(phrase):
+        return False
     # は is also the topic particle: 「今日はいい天気」 holds はい without meaning yes. A phrase
     # starting with は counts only at the start of a segment (after a pause, comma or space).
     return not (text[start] == "は" and start > 0)

@@ -59,6 +59,8 @@ ONSET = ("sudden", "gradual", "unknown", "repeat", "emergency")
     # A negated verb answers "yes" to a question about weakness: it must never be read as ない = "no".
     ("立てない", YES_NO), ("おしっこが出ない", YES_NO), ("力が入らないです", YES_NO), ("ろれつが回らない", YES_NO),
     ("見えない", YES_NO), ("腕が上がらない", YES_NO), ("痛くない", YES_NO), ("いやあ、立てないんですよ", YES_NO),
+    # いえ inside 言えない ("cannot say"): to 「うまく話せないことがありますか」 this is a yes, never いえ = "no".
+    ("うまくいえない", YES_NO), ("いえない", YES_NO), ("ことばがうまくいえないです", YES_NO),
     # A value that is denied is not the answer.
     ("急にではない", ONSET), ("右じゃないです", SIDE),
     # Hesitations are not はい/うん/ええ; 十分 (enough) is not ten minutes.
@@ -73,6 +75,8 @@ def test_negated_words_and_hesitations_are_asked_again_never_taken(
     ("特にない", YES_NO, "no"), ("何もないです", YES_NO, "no"), ("ううん", YES_NO, "no"),
     ("ございません", YES_NO, "no"), ("なかったです", YES_NO, "no"), ("ありました", YES_NO, "yes"),
     ("ないこともない", YES_NO, "yes"),  # "not that there isn't": a hesitant yes, which may only raise the level
+    ("なくはない", YES_NO, "yes"), ("ないわけじゃない", YES_NO, "yes"), ("ないとは言えない", YES_NO, "yes"),
+    ("しびれがある", YES_NO, "yes"), ("いえいえ", YES_NO, "no"), ("いえ、ないです", YES_NO, "no"),
     ("わかんない", YES_NO, "unknown"), ("知らない", YES_NO, "unknown"), ("覚えてないです", YES_NO, "unknown"),
     ("はっきりしない", YES_NO, "unknown"), ("何とも言えない", YES_NO, "unknown"), ("わからん", YES_NO, "unknown"),
     ("ええと、はい", YES_NO, "yes"), ("うーん、いいえ", YES_NO, "no"),
@@ -90,7 +94,8 @@ PLACE = ("leg", "thigh", "back", "knee", "unknown", "repeat", "emergency")
 
 
 @pytest.mark.parametrize(("said", "expected"), [
-    ("右足です", "leg"), ("左足", "leg"), ("左の膝", "knee"), ("右の太もも", "thigh"), ("腰です", "back"),
+    ("右足です", "leg"), ("左足", "leg"), ("ひざがいたい", "knee"), ("こしのあたり", "back"),
+    ("左の膝", "knee"), ("右の太もも", "thigh"), ("腰です", "back"),
     ("ええ", None),  # a yes to a question that takes none: not え + え (もう一度)
     ("足腰", None),  # two places: the question asks for one, so it is asked again
 ])
