@@ -66,4 +66,11 @@ class Finished:
     record: dict[str, Any] = field(default_factory=dict)
 
 
-Action = Say | Ask | Understood | Fallback | Emergency | Finished
+@dataclass(frozen=True)
+class Ended:
+    """The session stopped before an outcome (nobody answered any more): the record to store."""
+
+    record: dict[str, Any] = field(default_factory=dict)
+
+
+Action = Say | Ask | Understood | Fallback | Emergency | Finished | Ended

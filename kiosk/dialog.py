@@ -12,11 +12,11 @@ from enum import Enum
 from typing import Any
 
 from kiosk import __version__
-from kiosk.actions import Action, Ask, Emergency, Fallback, Finished, Say, Understood
+from kiosk.actions import Action, Ask, Emergency, Ended, Fallback, Finished, Say, Understood
 from kiosk.asr.base import UNKNOWN
 from kiosk.clock import Clock
 from kiosk.content import Content
-from kiosk.levels import EMERGENCY
+from kiosk.levels import EMERGENCY, URGENT, rank
 from kiosk.outcome import Outcome
 from kiosk.questionnaire import Question
 from kiosk.settings import DialogSettings, SiteSettings
@@ -40,6 +40,7 @@ class _Turn:
     asks: int = 0
     rechecked: bool = False
     fell_back: bool = False
+    spoke: bool = False
 
 
 @dataclass
@@ -64,6 +65,7 @@ class Dialog:
         self.answers: dict[str, str] = {}
         self._turn: _Turn | None = None
         self._log = _Log(clock.wall(), clock.monotonic())
+        self._silent_questions = 0  # questions in a row passed over with nothing said at all
 
     # --- events from the driver ---
 
@@ -78,6 +80,8 @@ class Dialog:
         if self.state is not State.ASKING or self._turn is None:
             return []
         turn, answer = self._turn, heard.answer
+        turn.spoke = True
+        self._silent_questions = 0
         if answer == EMERGENCY_ANSWER:
             self._log.emergency_request = True
             return self._emergency(self.content.rules.triage(self.answers), requested=True)
@@ -106,6 +110,15 @@ class Dialog:
         """The session ended early (input closed, device lost): the record of what was answered."""
         self.state = State.FINISHED
         return self._record(None, completed=False)
+
+    def interim(self) -> list[Say]:
+        """For a check that stops early: what the answers so far already say, when that is urgent or more.
+        「今日中に受診」 must not be lost because the microphone went or the person walked away."""
+        triage = self.content.rules.triage(self.answers)
+        if rank(triage.level) < rank(URGENT):
+            return []
+        speech = self.content.outcomes.levels[triage.level].speech
+        return [self._say("interim_intro", "outcome"), Say(speech, (f"level.{triage.level}",), "outcome")]
 
     # --- internals ---
 
@@ -145,6 +158,13 @@ class Dialog:
         accepted = self._accept(UNKNOWN, Heard(UNKNOWN, "", 0.0))
         if any(isinstance(a, Emergency) for a in accepted):
             return accepted
+        self._silent_questions = 0 if turn.spoke else self._silent_questions + 1
+        limit = self.settings.end_after_silent_questions
+        if limit and self._silent_questions >= limit and self.state is State.ASKING:
+            # Nobody has answered for several questions: end rather than ask the rest of an empty room, or of
+            # the next person, who must not inherit these answers.
+            self.state, self._turn = State.FINISHED, None
+            return [self._say("ended_unanswered"), *self.interim(), Ended(self._record(None, completed=False))]
         return [self._say("moving_on"), *accepted]
 
     def _accept(self, answer: str, heard: Heard) -> list[Action]:

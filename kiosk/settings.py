@@ -39,6 +39,9 @@ class SiteSettings:
 class DialogSettings:
     max_reprompts: int = 2
     """Re-asks after silence or an answer not understood, before the fallback."""
+    end_after_silent_questions: int = 2
+    """Questions in a row passed over with nothing said at all before the check ends (the person has gone, or
+    the next person must not inherit their answers); 0: never. Urgent answers so far are still spoken."""
     confirm_no_below: float = 0.85
     """On stroke/red-flag questions, a 'no' with lower confidence is asked again."""
     recheck_no_min: float = 0.6

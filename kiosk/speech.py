@@ -12,7 +12,7 @@ REQUIRED_TEXTS = (
     "recheck_no", "fallback_keyboard", "fallback_staff", "emergency_request", "emergency_home",
     "emergency_clinic", "emergency_repeat", "emergency_acknowledged", "departments_intro",
     "departments_outro", "reasons_intro", "advice_intro", "see_doctor_intro", "closing", "incomplete",
-    "microphone_lost", "microphone_back",
+    "microphone_lost", "microphone_back", "ended_unanswered", "interim_intro",
 )
 
 

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from kiosk.actions import Action, Ask, Emergency, Fallback, Finished, Say, Understood
+from kiosk.actions import Action, Ask, Emergency, Ended, Fallback, Finished, Say, Understood
 from kiosk.dialog import Dialog
 from kiosk.errors import StorageError
 from kiosk.history import SessionStore
@@ -48,6 +48,8 @@ def action_event(action: Action) -> dict[str, Any] | None:
                 "staff_alerted": action.alert_staff}
     if isinstance(action, Finished):
         return outcome_event(action.outcome)
+    if isinstance(action, Ended):
+        return {"type": "ended", "reason": "unanswered"}
     return None
 
 
@@ -78,6 +80,7 @@ class TypedSession:
             if not line:
                 self._save(self.dialog.abort())
                 self._emit({"type": "say", "text": self.dialog.content.speech["incomplete"]})
+                self._handle(list(self.dialog.interim()))
                 return None
             heard = self.understanding.understand(line.strip(), (*ask.answers, *ALWAYS_ACCEPTED), ask.yes_from_age)
             ask = self._handle(self.dialog.hear(heard)) or None
@@ -93,6 +96,8 @@ class TypedSession:
                 continue
             if isinstance(action, Finished):
                 self.finished = action
+                self._save(action.record)
+            elif isinstance(action, Ended):
                 self._save(action.record)
             elif isinstance(action, Ask):
                 ask = action

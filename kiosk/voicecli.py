@@ -6,10 +6,12 @@ import argparse
 import errno
 import json
 import logging
+import math
 import re
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -21,6 +23,7 @@ from kiosk.content import Content
 from kiosk.errors import AudioError, KioskError, ModelError
 from kiosk.history import SessionStore
 from kiosk.settings import Settings
+from kiosk.understanding import EMERGENCY, Heard
 
 log = logging.getLogger(__name__)
 
@@ -111,18 +114,31 @@ def run_voice(args: argparse.Namespace, settings: Settings, *, microphone: Any =
     store = SessionStore(settings.storage.database)
     live = choose_live_renderer()
     keyboard = keyboard_reader(sys.stdin if stdin is None else stdin, settings.site.fallback)
+    if keyboard is None and settings.site.fallback == "keyboard":
+        # No keyboard to type at (a service): telling a struggling person to use the keys would leave them
+        # with nothing; the kiosk goes on asking by voice instead.
+        settings = replace(settings, site=replace(settings.site, fallback="none"))
+    once = bool(getattr(args, "once", False))
+
+    def new_session() -> Any:
+        return build_session(settings, parts, recognizer, MicrophoneSource(microphone, sleep=retry_sleep), output,
+                             live, events, store, SystemClock(), "voice", keyboard=keyboard)
+
     try:
+        session = new_session()
+        # A kiosk that is always on (the service) begins only when someone asks: it does not start asking
+        # questions of an empty room after a boot or a restart. `--once` (someone at the keyboard) begins now.
+        first = None if once else _wait_for_next_person(session)
         while True:
-            source = MicrophoneSource(microphone, sleep=retry_sleep)
-            session = build_session(settings, parts, recognizer, source, output, live, events, store,
-                                    SystemClock(), "voice", keyboard=keyboard)
-            session.run()
-            if source.gave_up:
+            if first is _NOBODY:
+                return _microphone_lost() if session.source.gave_up else 0
+            session.run(first=first)
+            if session.source.gave_up:
                 return _microphone_lost()
-            if getattr(args, "once", False):
+            if once:
                 return 0
-            if not _wait_for_next_person(session):
-                return _microphone_lost() if source.gave_up else 0
+            session = new_session()  # built before listening, so that a call for help is answered at once
+            first = _wait_for_next_person(session)
     finally:
         microphone.stop()
 
@@ -162,28 +178,47 @@ def keyboard_reader(stdin: TextIO, fallback: str) -> Callable[[], str | None] | 
     return read
 
 
-def _wait_for_next_person(session: Any) -> bool:
-    """Between sessions: invite the next person; True when someone says はい."""
+_NOBODY = Heard(None, "<nobody>", 0.0)
+"""_wait_for_next_person: the microphone is gone, or the audio ended; no session to begin."""
+_INVITE_AGAIN_AFTER = (60.0, 300.0)
+"""Seconds of silence after which the invitation is said again, then never again until someone speaks: an
+always-on kiosk at home must not talk to an empty room every few seconds, all night."""
+
+
+def _wait_for_next_person(session: Any) -> Heard | None:
+    """Between sessions: invite the next person and listen; None when someone says はい (begin the check),
+    the emergency answer when they call for help (the session starts with the emergency prompt), or _NOBODY."""
     from kiosk.listening import listen  # noqa: PLC0415
 
     grammar = session.dialog.content.phrases.grammar(("yes",))
+    clock = session.clock
+    said_at, invitations = -math.inf, 0
     while True:
-        session._say_text("ready")
+        if invitations == 0 or (invitations <= len(_INVITE_AGAIN_AFTER)
+                                and clock.monotonic() - said_at >= _INVITE_AGAIN_AFTER[invitations - 1]):
+            session._say_text("ready")
+            said_at, invitations = clock.monotonic(), invitations + 1
         chunks = session.source.next_answer("ready")
         if chunks is None:
-            return False
+            return _NOBODY
         try:
             session.source.unmute()
-            heard = listen(chunks, session.endpointer, session.recognizer, grammar, session.clock)
+            heard = listen(chunks, session.endpointer, session.recognizer, grammar, clock)
             session.source.mute()
         except AudioError as exc:
             # Between people: wait for the microphone to come back instead of exiting.
             log.error("%s", exc)
             if not session.source.recover():
-                return False
+                return _NOBODY
             continue
-        if heard.recognition is not None and heard.recognition.answer == "yes":
-            return True
+        if heard.recognition is None:
+            continue  # nothing said: listen on, quietly
+        understood: Heard = session.understanding.from_recognition(heard.recognition)
+        if understood.answer == EMERGENCY:
+            return understood  # a call for help is answered now, not after the welcome and a question
+        if understood.answer == "yes":
+            return None
+        invitations = 0  # someone spoke, but did not say はい: tell them how to begin
 
 
 def _event_printer(jsonl: bool) -> Any:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.actions import Action, Ask, Emergency, Fallback, Finished, Say
+from kiosk.actions import Action, Ask, Emergency, Ended, Fallback, Finished, Say
 from kiosk.asr.base import Recognizer, prepare
 from kiosk.audio.endpoint import Endpointer
 from kiosk.clock import Clock
@@ -68,11 +68,18 @@ class VoiceSession:
         self._turn_log: dict[str, Any] = {}
         self._decided_at: float | None = None
 
-    def run(self) -> Finished | None:
-        """Run to the outcome; None when the answers ran out or the microphone did not come back."""
+    def run(self, first: Heard | None = None) -> Finished | None:
+        """Run to the outcome; None when the answers ran out or the microphone did not come back.
+
+        `first`: what the person said before the session began, at the invitation (a call for help): the
+        dialog hears it at once, so its prompt is the first thing said — no welcome, no question before it.
+        """
         if self.recorder is not None:
             self.recorder.begin_session()
         actions = self.dialog.start()
+        if first is not None:
+            self._decided_at = self.clock.monotonic()
+            actions = self.dialog.hear(first)
         while True:
             ask = self._perform(actions)
             if self.finished is not None or ask is None:
@@ -81,6 +88,7 @@ class VoiceSession:
             if heard is ENDED:
                 self._save(self.dialog.abort())
                 self._say_text("incomplete")
+                self._perform(list(self.dialog.interim()))
                 return None
             self._decided_at = self.clock.monotonic()
             actions = self.dialog.no_input() if heard is NO_INPUT else self.dialog.hear(heard)
@@ -169,6 +177,8 @@ class VoiceSession:
                 self._fallback(action)
             elif isinstance(action, Finished):
                 self.finished = action
+                self._save(action.record)
+            elif isinstance(action, Ended):
                 self._save(action.record)
             elif isinstance(action, (Say, Ask)):
                 started = self.voice.start(action.prompts, action.text)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk.actions import Ask, Emergency, Fallback, Finished, Say, Understood
+from kiosk.actions import Ask, Emergency, Ended, Fallback, Finished, Say, Understood
 from kiosk.content import Content
 from kiosk.dialog import Dialog, State
 from kiosk.settings import DialogSettings, SiteSettings
@@ -150,3 +150,56 @@ def test_knee_questions_are_skipped_without_knee_trouble(content: Content) -> No
                                        "knee_situation": "stairs"}, content))
     assert {"knee_situation", "knee_more_often", "knee_swelling", "knee_locking"} <= set(knee.asked)
     assert "claudication" not in knee.asked
+
+
+def silent_question(dialog: Dialog) -> list[object]:
+    """Nothing said at all until the dialog moves on (or ends): every re-ask and the fallback's tries."""
+    while True:
+        actions = dialog.no_input()
+        if not asks(actions) or asks(actions)[0].attempt == 1:
+            return actions
+
+
+def test_nobody_answering_two_questions_in_a_row_ends_the_check_and_keeps_the_record(content: Content) -> None:
+    # The person walked away (or a service started in an empty room): the kiosk must not ask every question
+    # of nobody for an hour, nor hand the next person a check half-answered by someone else.
+    dialog, _ = new(content, fallback="staff")
+    first = silent_question(dialog)
+    assert asks(first)[0].question_id == "stroke_face", "one silent question: the check goes on"
+    ended = silent_question(dialog)
+    assert [type(a) for a in ended][0] is Say and "終わります" in ended[0].text  # type: ignore[attr-defined]
+    record = ended[-1].record  # type: ignore[attr-defined]
+    assert isinstance(ended[-1], Ended) and record["completed"] is False
+    assert record["answers"] == {"stroke_limb": "unknown", "stroke_face": "unknown"}
+    assert dialog.state is State.FINISHED and dialog.no_input() == [] and dialog.hear(Heard("yes", "はい")) == []
+
+
+def test_silence_on_the_stroke_questions_ends_with_the_urgent_level_they_leave(content: Content) -> None:
+    # A person who cannot answer may be the one having a stroke: ending the check must still tell them.
+    dialog, _ = new(content, fallback="none")
+    silent_question(dialog)
+    ended = silent_question(dialog)
+    assert [a.prompts for a in ended if isinstance(a, Say)][-1] == ("level.urgent",)
+
+
+def test_a_person_who_speaks_is_never_cut_off_for_silence(content: Content) -> None:
+    dialog, _ = new(content)
+    dialog.hear(Heard(None, "えっと"))  # said something, not understood, then fell silent
+    silent_question(dialog)
+    after = silent_question(dialog)
+    assert asks(after) and asks(after)[0].question_id == "stroke_speech", "only one question was wholly silent"
+
+
+def test_a_check_that_stops_early_still_says_an_urgent_level_reached(content: Content) -> None:
+    dialog, _ = new(content)
+    for _ in range(8):  # the six stroke signs, bladder and saddle: no
+        dialog.hear(Heard("no", "いいえ", 1.0))
+    assert dialog.interim() == [], "nothing urgent yet: nothing extra to say"
+    assert dialog._turn is not None and dialog._turn.question.id == "rf_cannot_stand"
+    dialog.hear(Heard("yes", "はい", 1.0))  # cannot stand: urgent
+    said = dialog.interim()
+    assert [s.prompts for s in said] == [("speech.interim_intro",), ("level.urgent",)]
+    silent_question(dialog)
+    ended = silent_question(dialog)
+    assert any(isinstance(a, Say) and a.prompts == ("level.urgent",) for a in ended)
+    assert isinstance(ended[-1], Ended)
