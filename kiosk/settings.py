@@ -143,7 +143,21 @@ def load_settings(config: Path | None = None, environ: dict[str, str] | None = N
     for var, (section, name) in _ENV.items():
         if env.get(var):
             overrides.setdefault(section, {})[name] = env[var]
-    return _apply(settings, overrides, "environment")
+    settings = _apply(settings, overrides, "environment")
+    _check_staff_alert(settings.site, str(path) if path is not None else "environment")
+    return settings
+
+
+def _check_staff_alert(site: SiteSettings, origin: str) -> None:
+    # The kiosk would tell a person having a stroke that staff are on their way while nobody is told.
+    uses = [why for why, used in (("mode = \"clinic\"", site.mode == "clinic"),
+                                  ("fallback = \"staff\"", site.fallback == "staff")) if used]
+    if uses and not site.staff_alert_command:
+        raise SettingsError(
+            f"{origin}: [site] {' and '.join(uses)} makes the kiosk say that staff are coming, but [site] "
+            "staff_alert_command is empty, so nobody would be alerted; set it to the program that pages staff, "
+            "e.g. staff_alert_command = [\"/usr/local/bin/kiosk-alert\", \"kiosk-1\"] (docs/operations.md, "
+            "\"Alerting staff\"), or use mode = \"home\" and fallback = \"none\"")
 
 
 def _default_config(env: dict[str, str]) -> Path | None:

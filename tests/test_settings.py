@@ -86,3 +86,17 @@ def test_a_settings_file_that_is_not_utf8_is_explained(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="is not UTF-8") as caught:
         load_settings(config, environ={})
     assert str(config) in str(caught.value) and "save it as UTF-8" in str(caught.value)
+
+
+@pytest.mark.parametrize("site", ['mode = "clinic"', 'fallback = "staff"', 'mode = "clinic"\nfallback = "staff"'])
+def test_promising_staff_without_a_way_to_alert_them_is_refused(tmp_path: Path, site: str) -> None:
+    # 「今、スタッフを呼んでいます」 to a person with stroke signs, while nothing pages anyone, is worse than no kiosk.
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f"[site]\n{site}\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match="staff_alert_command is empty, so nobody would be alerted") as err:
+        load_settings(config, environ={})
+    assert str(config) in str(err.value) and "docs/operations.md" in str(err.value)
+    with pytest.raises(SettingsError, match="nobody would be alerted"):
+        load_settings(None, environ={"KIOSK_CONFIG": "", "KIOSK_MODE": "clinic", "HOME": str(tmp_path)})
+    config.write_text(f"[site]\n{site}\nstaff_alert_command = ['/usr/bin/true']\n", encoding="utf-8")
+    assert load_settings(config, environ={}).site.staff_alert_command == ("/usr/bin/true",)
