@@ -110,7 +110,7 @@ def run_voice(args: argparse.Namespace, settings: Settings, *, microphone: Any =
         raise AudioError(f"{exc}{hint}; or type the answers with `kiosk --text`") from None
     if output is None:
         output = SpeakerOutput(settings.listen.output_device or None)
-    events = _event_printer(getattr(args, "events", False))
+    events = _event_printer(getattr(args, "events", False), _is_terminal(sys.stdout))
     store = SessionStore(settings.storage.database)
     live = choose_live_renderer()
     keyboard = keyboard_reader(sys.stdin if stdin is None else stdin, settings.site.fallback)
@@ -157,11 +157,7 @@ def keyboard_reader(stdin: TextIO, fallback: str) -> Callable[[], str | None] | 
     """
     if fallback != "keyboard":
         return None
-    try:
-        interactive = stdin.isatty()
-    except (AttributeError, ValueError, OSError):  # closed or not a real file
-        interactive = False
-    if not interactive:
+    if not _is_terminal(stdin):
         log.warning("[site] fallback is 'keyboard' but there is no keyboard (stdin is not a terminal), so typed "
                     "answers cannot be read; run the kiosk on a terminal, or set [site] fallback = \"staff\"")
         return None
@@ -221,9 +217,20 @@ def _wait_for_next_person(session: Any) -> Heard | None:
         invitations = 0  # someone spoke, but did not say はい: tell them how to begin
 
 
-def _event_printer(jsonl: bool) -> Any:
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):  # closed or not a real file
+        return False
+
+
+def _event_printer(jsonl: bool, screen: bool) -> Any:
+    """Events to stdout: JSON lines when asked for (`--events`, a screen program reads them), the texts when
+    stdout is a terminal someone reads. Otherwise nothing: a service's stdout is the journal, and the questions
+    asked and outcome spoken say what a person answered; the logs must never hold that."""
+
     def emit(event: dict[str, Any]) -> None:
-        if not event:
+        if not event or not (jsonl or screen):
             return
         try:
             if jsonl:

@@ -126,8 +126,9 @@ def test_a_typed_answer_in_the_keyboard_fallback_answers_the_live_kiosk(
 
 
 def run_kiosk(tmp_path: Path, audio: Any, *, once: bool, fail_after: float | None = None,
-              stdin: Any = None) -> tuple[int, list[dict[str, Any]]]:
-    """The live kiosk on a fake microphone playing `audio` (lost for good after `fail_after` s); its events."""
+              stdin: Any = None, events: bool = True) -> tuple[int, list[dict[str, Any]], str]:
+    """The live kiosk on a fake microphone playing `audio` (lost for good after `fail_after` s): exit status,
+    events, and all it printed."""
     from kiosk.audio.microphone import Microphone
     from kiosk.output import RecordingOutput
     from kiosk.voicecli import run_voice
@@ -136,7 +137,7 @@ def run_kiosk(tmp_path: Path, audio: Any, *, once: bool, fail_after: float | Non
     microphone = Microphone(backend=FakeSoundDevice(audio, failures=[fail_after], absent_for=None),
                             stall_seconds=10.0)
     out = io.StringIO()
-    args = argparse.Namespace(events=True, once=once)
+    args = argparse.Namespace(events=events, once=once)
     real_stdout, sys.stdout = sys.stdout, out
     try:
         code = run_within(120, lambda: run_voice(args, voice_settings(tmp_path), microphone=microphone,
@@ -144,7 +145,8 @@ def run_kiosk(tmp_path: Path, audio: Any, *, once: bool, fail_after: float | Non
                                                  stdin=stdin if stdin is not None else io.StringIO()))
     finally:
         sys.stdout = real_stdout
-    return code, [json.loads(line) for line in out.getvalue().splitlines() if line.startswith("{")]
+    printed = out.getvalue()
+    return code, [json.loads(line) for line in printed.splitlines() if line.startswith("{")], printed
 
 
 @pytest.mark.vosk
@@ -153,7 +155,7 @@ def test_a_call_for_help_at_the_invitation_gets_the_emergency_prompt_first(tmp_p
 
     # Home Pi, idle: the person says 도와줘 (help) instead of はい. Nothing may come before the emergency
     # prompt: no welcome, no first question.
-    code, events = run_kiosk(tmp_path, person_loop(KO_AUDIO / "emergency__도와줘.wav"), once=False, fail_after=12.0)
+    code, events, _ = run_kiosk(tmp_path, person_loop(KO_AUDIO / "emergency__도와줘.wav"), once=False, fail_after=12.0)
     kinds = [e["type"] for e in events]
     assert "emergency" in kinds, kinds
     first = kinds.index("emergency")
@@ -167,7 +169,7 @@ def test_the_always_on_kiosk_waits_for_someone_before_asking_anything(tmp_path: 
 
     # A service started in an empty room (after a boot, or a restart): one invitation, then quiet listening;
     # no question is asked of nobody.
-    code, events = run_kiosk(tmp_path, np.zeros((16000 * 4, 1), np.float32), once=False, fail_after=40.0)
+    code, events, _ = run_kiosk(tmp_path, np.zeros((16000 * 4, 1), np.float32), once=False, fail_after=40.0)
     assert [e["type"] for e in events if e["type"] != "error"] == ["say"]
     assert "はい、と言ってください" in events[0]["text"]
 
@@ -178,10 +180,20 @@ def test_without_a_keyboard_nobody_is_told_to_type_and_an_empty_room_ends_the_ch
 
     read, write = os.pipe()  # a service: stdin is not a terminal, though the site's fallback is the keyboard
     with os.fdopen(read, "r", encoding="utf-8") as pipe:
-        code, events = run_kiosk(tmp_path, np.zeros((16000 * 4, 1), np.float32), once=True, stdin=pipe)
+        code, events, _ = run_kiosk(tmp_path, np.zeros((16000 * 4, 1), np.float32), once=True, stdin=pipe)
     os.close(write)
     texts = " ".join(e.get("text", "") for e in events)
     assert code == 0 and "fallback" not in [e["type"] for e in events] and "キーボード" not in texts
     assert events[-1]["type"] == "ended" and "終わります" in texts
     # Silence on the stroke questions leaves them unsure: the urgent level is said before the check ends.
     assert "できるだけ早く" in texts
+
+
+@pytest.mark.vosk
+def test_the_service_prints_nothing_of_the_session_to_its_journal(tmp_path: Path) -> None:
+    from tests.test_faults_voice import YES_WAV, person_loop
+
+    # Under systemd stdout is the journal: the questions asked and the outcome would tell what a person
+    # answered. Without --events, and with no terminal to read them, nothing is printed.
+    code, _, printed = run_kiosk(tmp_path, person_loop(YES_WAV), once=True, events=False)
+    assert code == 0 and printed == ""
