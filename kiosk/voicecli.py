@@ -8,6 +8,7 @@ import json
 import logging
 import math
 import re
+import select
 import sys
 import time
 from collections.abc import Callable
@@ -113,7 +114,8 @@ def run_voice(args: argparse.Namespace, settings: Settings, *, microphone: Any =
     events = _event_printer(getattr(args, "events", False), _is_terminal(sys.stdout))
     store = SessionStore(settings.storage.database)
     live = choose_live_renderer()
-    keyboard = keyboard_reader(sys.stdin if stdin is None else stdin, settings.site.fallback)
+    keyboard = keyboard_reader(sys.stdin if stdin is None else stdin, settings.site.fallback,
+                               settings.listen.no_input or None)
     if keyboard is None and settings.site.fallback == "keyboard":
         # No keyboard to type at (a service): telling a struggling person to use the keys would leave them
         # with nothing; the kiosk goes on asking by voice instead.
@@ -149,8 +151,11 @@ def _microphone_lost() -> int:
     return EXIT_MICROPHONE_LOST
 
 
-def keyboard_reader(stdin: TextIO, fallback: str) -> Callable[[], str | None] | None:
+def keyboard_reader(stdin: TextIO, fallback: str, wait: float | None = None) -> Callable[[], str | None] | None:
     """Typed answers for the site's 'keyboard' fallback: one line from `stdin` per answer, when it is a terminal.
+
+    `wait`: seconds to wait for a line; None when nothing was typed by then, so the kiosk listens to the
+    microphone for that turn (the person may speak again, or call for help) instead of waiting on the keys.
 
     None when the fallback is not 'keyboard', or there is no terminal to type at (a service without a
     keyboard): then the person is still told to use the keys, so that is logged for the site to fix.
@@ -164,6 +169,8 @@ def keyboard_reader(stdin: TextIO, fallback: str) -> Callable[[], str | None] | 
 
     def read() -> str | None:
         try:
+            if wait is not None and not select.select([stdin], [], [], wait)[0]:
+                return None
             line = stdin.readline()
         except (OSError, ValueError) as exc:
             log.warning("the keyboard cannot be read (%s); listening instead", exc)

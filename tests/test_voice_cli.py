@@ -83,6 +83,11 @@ def test_the_keyboard_fallback_reads_typed_answers_from_a_terminal() -> None:
         assert read is not None
         assert read() == "네" and read() == ""
         assert keyboard_reader(terminal, "staff") is None, "only when the site's fallback is the keyboard"
+        # Nothing typed: after the wait the turn goes back to the microphone (help may be called by voice).
+        waiting = keyboard_reader(terminal, "keyboard", wait=0.05)
+        assert waiting is not None and waiting() is None
+        os.write(main, "아니요\n".encode())
+        assert waiting() == "아니요"
     os.close(main)
 
 
