@@ -10,7 +10,7 @@ from kiosk.asr.base import Recognizer
 from kiosk.audio.endpoint import Endpointer, EndpointSettings
 from kiosk.clock import Clock
 from kiosk.content import Content
-from kiosk.datafiles import data_dir
+from kiosk.datafiles import prompt_audio_dir
 from kiosk.dialog import Dialog
 from kiosk.history import SessionStore
 from kiosk.normalize import Normalizer
@@ -49,7 +49,7 @@ class Parts:
 
 def load_parts(settings: Settings) -> Parts:
     content = Content.load(settings.content.folder, settings.content.grammar)
-    library = PromptLibrary(data_dir("audio_prompts"), content.prompt_texts())
+    library = PromptLibrary(prompt_audio_dir(settings.content.folder), content.prompt_texts())
     missing = library.preload(emergency_prompts(content))
     return Parts(content, Understanding(content.phrases, Normalizer.load()), library, missing)
 

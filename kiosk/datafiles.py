@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
+PROMPTS = "audio_prompts"
 
 
 def data_dir(name: str) -> Path:
@@ -17,6 +18,18 @@ def data_dir(name: str) -> Path:
     if packaged.is_dir():
         return packaged
     return _PACKAGE.parent / name
+
+
+def prompt_audio_dir(content_folder: Path | None) -> Path:
+    """Where the pre-rendered prompts of this content are.
+
+    A site's content folder keeps its own (`<folder>/audio_prompts`, made by `kiosk prompts build`), so that
+    rendering the prompts of an edited copy never changes the audio the running kiosk plays, and the audio
+    is swapped together with the texts. Without one (or before it has its own): the shipped prompts.
+    """
+    if content_folder is not None and (content_folder / PROMPTS).is_dir():
+        return content_folder / PROMPTS
+    return data_dir(PROMPTS)
 
 
 def content_dir() -> Path:

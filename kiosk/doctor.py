@@ -149,10 +149,10 @@ def check_prompt_audio(settings: Settings, prompt_dir: Path | None = None,
     `texts`: the prompt texts when the caller has loaded the content already (as `kiosk check` has).
     """
     from kiosk.content import Content  # noqa: PLC0415
-    from kiosk.datafiles import data_dir  # noqa: PLC0415
+    from kiosk.datafiles import prompt_audio_dir  # noqa: PLC0415
     from kiosk.prompt_audio import check_prompts  # noqa: PLC0415
 
-    folder = prompt_dir or data_dir("audio_prompts")
+    folder = prompt_dir or prompt_audio_dir(settings.content.folder)
     try:
         texts = texts if texts is not None else Content.load(*_content_paths(settings)).prompt_texts()
         status = check_prompts(texts, folder)

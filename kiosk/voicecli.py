@@ -9,6 +9,7 @@ import logging
 import math
 import re
 import select
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -506,22 +507,27 @@ def cmd_models_verify(args: argparse.Namespace, settings: Settings) -> int:
 # --- prompts ---
 
 def cmd_prompts_build(args: argparse.Namespace, settings: Settings) -> int:
-    from kiosk.datafiles import data_dir  # noqa: PLC0415
+    from kiosk.datafiles import PROMPTS, data_dir  # noqa: PLC0415
     from kiosk.prompt_audio import render_prompts  # noqa: PLC0415
     from kiosk.tts.openjtalk import OpenJTalkRenderer  # noqa: PLC0415
 
-    out = args.out or data_dir("audio_prompts")
     texts = Content.load(settings.content.folder, settings.content.grammar).prompt_texts()
+    folder = settings.content.folder
+    out = args.out or (folder / PROMPTS if folder is not None else data_dir(PROMPTS))
+    if args.out is None and folder is not None and not out.is_dir():
+        # A site's content gets its own prompt audio, started from the shipped prompts: only the texts the
+        # site changed are rendered, and the audio the running kiosk plays is never touched.
+        shutil.copytree(data_dir(PROMPTS), out)
     rendered = render_prompts(texts, out, OpenJTalkRenderer())
     print(f"{len(rendered)} prompt(s) rendered into {out}" if rendered else f"all prompts in {out} are up to date")
     return 0
 
 
 def cmd_prompts_check(args: argparse.Namespace, settings: Settings) -> int:
-    from kiosk.datafiles import data_dir  # noqa: PLC0415
+    from kiosk.datafiles import prompt_audio_dir  # noqa: PLC0415
     from kiosk.prompt_audio import check_prompts  # noqa: PLC0415
 
     texts = Content.load(settings.content.folder, settings.content.grammar).prompt_texts()
-    status = check_prompts(texts, data_dir("audio_prompts"))
+    status = check_prompts(texts, prompt_audio_dir(settings.content.folder))
     print(status.describe())
     return 0 if status.ok else 1
