@@ -159,7 +159,7 @@ def keyboard_reader(stdin: TextIO, fallback: str, wait: float | None = None) -> 
     microphone for that turn (the person may speak again, or call for help) instead of waiting on the keys.
 
     None when the fallback is not 'keyboard', or there is no terminal to type at (a service without a
-    keyboard): then the person is still told to use the keys, so that is logged for the site to fix.
+    keyboard): then run_voice drops the fallback (nobody is told to use keys that are not there), and logs it.
     """
     if fallback != "keyboard":
         return None
