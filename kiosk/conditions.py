@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.yamlfile import Fields
+from kiosk.yamlfile import Fields, bare_bool_hint
 
 # YAML shape:  when: [{q1: [yes], q2: [left, right]}, {q3: [yes, unknown]}]
 # (a single mapping is accepted as a one-alternative list)
@@ -65,7 +65,8 @@ def parse_condition(fields: Fields, field: str) -> Condition:
         tests = []
         for qid, values in alt.items():
             if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
-                raise fields.error(field, f"answers for '{qid}' must be a non-empty list of answer values")
+                raise fields.error(field, f"answers for '{qid}' must be a non-empty list of answer values"
+                                   + bare_bool_hint(values))
             tests.append((str(qid), frozenset(values)))
         clauses.append(Clause(tuple(tests)))
     return Condition(tuple(clauses))

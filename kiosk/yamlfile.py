@@ -65,6 +65,14 @@ def load_yaml(path: Path) -> Any:
         raise ContentError(str(path), "-", "-", f"is not valid YAML{line}: {problem}") from None
 
 
+def bare_bool_hint(value: Any) -> str:
+    """A hint for a value YAML read as true/false: bare yes/no/on/off are booleans in YAML 1.1 (PyYAML)."""
+    values = value if isinstance(value, list) else [value]
+    if any(isinstance(v, bool) for v in values):
+        return '; YAML reads a bare yes, no, on or off as true/false: write "yes" and "no" in quotes'
+    return ""
+
+
 class Fields:
     """Typed access to one mapping item of a data file; every failure names file, item and field."""
 
@@ -81,7 +89,7 @@ class Fields:
     def text(self, field: str, default: str | None = None) -> str:
         value = self.raw.get(field, default)
         if not isinstance(value, str) or not value.strip():
-            raise self.error(field, "must be a non-empty string")
+            raise self.error(field, "must be a non-empty string" + bare_bool_hint(value))
         return value
 
     def opt_text(self, field: str) -> str | None:
@@ -92,7 +100,7 @@ class Fields:
     def text_list(self, field: str, default: list[str] | None = None) -> tuple[str, ...]:
         value = self.raw.get(field, default)
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise self.error(field, "must be a list of non-empty strings")
+            raise self.error(field, "must be a list of non-empty strings" + bare_bool_hint(value))
         return tuple(value)
 
     def mapping(self, field: str, default: dict[str, Any] | None = None) -> dict[str, Any]:
