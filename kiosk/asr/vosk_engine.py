@@ -9,7 +9,7 @@ asking once more, so a phrase is only as sure as its least sure word.
 The same audio can score differently depending on what the process decoded before, although every utterance
 gets a new KaldiRecognizer (upstream alphacep/vosk-api#868, open: state shared through the loaded Model). Seen
 with the Korean test model: one clip at confidence 0.86 fresh, 0.63 after 18 other answers. An answer near
-min_confidence can therefore go either way between sessions; the cost is one more asking, never a swap.
+min_confidence can therefore go either way between sessions (below it, the question is asked again).
 """
 
 from __future__ import annotations
