@@ -113,7 +113,7 @@ class Dialog:
 
     def interim(self) -> list[Say]:
         """For a check that stops early: what the answers so far already say, when that is urgent or more.
-        「今日中に受診」 must not be lost because the microphone went or the person walked away."""
+        「できるだけ早く受診」 must not be lost because the microphone went or the person walked away."""
         triage = self.content.rules.triage(self.answers)
         if rank(triage.level) < rank(URGENT):
             return []
