@@ -6,7 +6,6 @@ import argparse
 import errno
 import json
 import logging
-import math
 import re
 import select
 import shutil
@@ -196,7 +195,7 @@ def _wait_for_next_person(session: Any) -> Heard | None:
 
     grammar = session.dialog.content.phrases.grammar(("yes",))
     clock = session.clock
-    said_at, invitations = -math.inf, 0
+    said_at, invitations = 0.0, 0  # when the invitation was last said, and how often since someone spoke
     while True:
         if invitations == 0 or (invitations <= len(_INVITE_AGAIN_AFTER)
                                 and clock.monotonic() - said_at >= _INVITE_AGAIN_AFTER[invitations - 1]):
