@@ -68,9 +68,11 @@ class Finished:
 
 @dataclass(frozen=True)
 class Ended:
-    """The session stopped before an outcome (nobody answered any more): the record to store."""
+    """The session stopped before an outcome: the record to store, and why ('unanswered': nobody answered any
+    more; 'input_ended': the microphone was lost or the input ran out)."""
 
     record: dict[str, Any] = field(default_factory=dict)
+    reason: str = "unanswered"
 
 
 Action = Say | Ask | Understood | Fallback | Emergency | Finished | Ended

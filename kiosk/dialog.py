@@ -106,21 +106,22 @@ class Dialog:
             return []
         return self._failed("no_input")
 
-    def abort(self) -> dict[str, Any]:
-        """The session ended early (input closed, device lost): the record of what was answered."""
-        self.state = State.FINISHED
-        return self._record(None, completed=False)
-
-    def interim(self) -> list[Say]:
-        """For a check that stops early: what the answers so far already say, when that is urgent or more.
-        「できるだけ早く受診」 must not be lost because the microphone went or the person walked away."""
-        triage = self.content.rules.triage(self.answers)
-        if rank(triage.level) < rank(URGENT):
-            return []
-        speech = self.content.outcomes.levels[triage.level].speech
-        return [self._say("interim_intro", "outcome"), Say(speech, (f"level.{triage.level}",), "outcome")]
+    def abort(self) -> list[Action]:
+        """The session ended early (input closed, device lost): say so, and the record of what was answered."""
+        return self._stop("incomplete", "input_ended")
 
     # --- internals ---
+
+    def _stop(self, speech: str, reason: str) -> list[Action]:
+        """End before an outcome. What the answers so far already say is still spoken when it is urgent or
+        more: 「できるだけ早く受診」 must not be lost because the microphone went or the person walked away."""
+        self.state, self._turn = State.FINISHED, None
+        said = [self._say(speech)]
+        triage = self.content.rules.triage(self.answers)
+        if rank(triage.level) >= rank(URGENT):
+            level = self.content.outcomes.levels[triage.level].speech
+            said += [self._say("interim_intro", "outcome"), Say(level, (f"level.{triage.level}",), "outcome")]
+        return [*said, Ended(self._record(None, completed=False), reason)]
 
     def _begin(self, question: Question, previous: Question | None) -> list[Action]:
         actions: list[Action] = []
@@ -163,8 +164,7 @@ class Dialog:
         if limit and self._silent_questions >= limit and self.state is State.ASKING:
             # Nobody has answered for several questions: end rather than ask the rest of an empty room, or of
             # the next person, who must not inherit these answers.
-            self.state, self._turn = State.FINISHED, None
-            return [self._say("ended_unanswered"), *self.interim(), Ended(self._record(None, completed=False))]
+            return self._stop("ended_unanswered", "unanswered")
         return [self._say("moving_on"), *accepted]
 
     def _accept(self, answer: str, heard: Heard) -> list[Action]:

@@ -49,7 +49,7 @@ def action_event(action: Action) -> dict[str, Any] | None:
     if isinstance(action, Finished):
         return outcome_event(action.outcome)
     if isinstance(action, Ended):
-        return {"type": "ended", "reason": "unanswered"}
+        return {"type": "ended", "reason": action.reason}
     return None
 
 
@@ -78,9 +78,7 @@ class TypedSession:
                 while (rest := lines.readline(MAX_LINE)) and not rest.endswith("\n"):
                     pass
             if not line:
-                self._save(self.dialog.abort())
-                self._emit({"type": "say", "text": self.dialog.content.speech["incomplete"]})
-                self._handle(list(self.dialog.interim()))
+                self._handle(self.dialog.abort())
                 return None
             heard = self.understanding.understand(line.strip(), (*ask.answers, *ALWAYS_ACCEPTED), ask.yes_from_age)
             ask = self._handle(self.dialog.hear(heard)) or None
@@ -130,6 +128,6 @@ def _human(event: dict[str, Any]) -> str:
         return f"\n!!! {event['text']} !!!\n"
     if kind == "outcome":
         return f"\n【{event['colour']}・{event['label']}】 受診先: {'、'.join(event['department_names'])}\n"
-    if kind in ("heard", "fallback"):
+    if kind in ("heard", "fallback", "ended"):
         return ""
     return f"{event['text']}\n"

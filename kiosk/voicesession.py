@@ -86,9 +86,7 @@ class VoiceSession:
                 return self.finished
             heard = self._answer(ask)
             if heard is ENDED:
-                self._save(self.dialog.abort())
-                self._say_text("incomplete")
-                self._perform(list(self.dialog.interim()))
+                self._perform(self.dialog.abort())
                 return None
             self._decided_at = self.clock.monotonic()
             actions = self.dialog.no_input() if heard is NO_INPUT else self.dialog.hear(heard)

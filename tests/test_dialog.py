@@ -191,15 +191,25 @@ def test_a_person_who_speaks_is_never_cut_off_for_silence(content: Content) -> N
 
 
 def test_a_check_that_stops_early_still_says_an_urgent_level_reached(content: Content) -> None:
-    dialog, _ = new(content)
-    for _ in range(8):  # the six stroke signs, bladder and saddle: no
-        dialog.hear(Heard("no", "いいえ", 1.0))
-    assert dialog.interim() == [], "nothing urgent yet: nothing extra to say"
-    assert dialog._turn is not None and dialog._turn.question.id == "rf_cannot_stand"
-    dialog.hear(Heard("yes", "はい", 1.0))  # cannot stand: urgent
-    said = dialog.interim()
-    assert [s.prompts for s in said] == [("speech.interim_intro",), ("level.urgent",)]
-    silent_question(dialog)
-    ended = silent_question(dialog)
-    assert any(isinstance(a, Say) and a.prompts == ("level.urgent",) for a in ended)
-    assert isinstance(ended[-1], Ended)
+    def answered(urgent: bool) -> Dialog:
+        dialog, _ = new(content)
+        for _ in range(8):  # the six stroke signs, bladder and saddle: no
+            dialog.hear(Heard("no", "いいえ", 1.0))
+        assert dialog._turn is not None and dialog._turn.question.id == "rf_cannot_stand"
+        if urgent:
+            dialog.hear(Heard("yes", "はい", 1.0))  # cannot stand: urgent
+        return dialog
+
+    def said(actions: list[object]) -> list[tuple[str, ...]]:
+        return [a.prompts for a in actions if isinstance(a, Say)]
+
+    assert said(answered(urgent=False).abort()) == [("speech.incomplete",)], "nothing urgent: nothing more to say"
+    stopped = answered(urgent=True).abort()  # the microphone is lost, or the input ends
+    assert said(stopped) == [("speech.incomplete",), ("speech.interim_intro",), ("level.urgent",)]
+    assert isinstance(stopped[-1], Ended) and stopped[-1].reason == "input_ended"
+    assert stopped[-1].record["completed"] is False and stopped[-1].record["answers"]["rf_cannot_stand"] == "yes"
+    walked_away = answered(urgent=True)
+    silent_question(walked_away)
+    ended = silent_question(walked_away)
+    assert said(ended)[-1] == ("level.urgent",)
+    assert isinstance(ended[-1], Ended) and ended[-1].reason == "unanswered"

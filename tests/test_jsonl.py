@@ -75,8 +75,9 @@ def test_end_of_input_stops_cleanly_and_keeps_the_partial_record(tmp_path: Path)
     proc = subprocess.run([sys.executable, "-m", "kiosk", "--jsonl"], input="いいえ\nいいえ\n", text=True,
                           capture_output=True, env=env, timeout=60)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    last = json.loads(proc.stdout.splitlines()[-1])
-    assert last == {"type": "say", "text": "セルフチェックを中断しました。"}
+    said, last = (json.loads(line) for line in proc.stdout.splitlines()[-2:])
+    assert said == {"type": "say", "text": "セルフチェックを中断しました。"}
+    assert last == {"type": "ended", "reason": "input_ended"}, "a screen program learns there is no outcome"
     record = SessionStore(db).recent(1)[0]
     assert not record["completed"] and record["answers"] == {"stroke_limb": "no", "stroke_face": "no"}
 
@@ -117,3 +118,14 @@ def test_age_and_place_said_as_people_say_them(tmp_path: Path) -> None:
     heard = {e["id"]: e["answer"] for e in events if e["type"] == "heard"}
     assert heard["age_65"] == "yes" and heard["place"] == "leg"
     assert [e["id"] for e in events if e["type"] == "ask"].count("place") == 1  # understood the first time
+
+
+def test_typed_mode_ends_readably_when_the_input_ends_after_an_urgent_answer(tmp_path: Path) -> None:
+    # `kiosk --text`: the person stops typing after answering that they cannot stand (urgent). They read that
+    # the check stopped and that they should see a doctor soon; no traceback from the end marker.
+    env = {**os.environ, "KIOSK_DB": str(tmp_path / "s.db"), "KIOSK_CONFIG": ""}
+    proc = subprocess.run([sys.executable, "-m", "kiosk", "--text"], input="いいえ\n" * 8 + "はい\n", text=True,
+                          capture_output=True, env=env, timeout=60)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    tail = proc.stdout[proc.stdout.index("中断しました"):]
+    assert "ここまでのお答えから" in tail and "できるだけ早く、医療機関を受診してください" in tail
