@@ -218,7 +218,13 @@ def _wait_for_next_person(session: Any) -> Heard | None:
             continue  # nothing said: listen on, quietly
         understood: Heard = session.understanding.from_recognition(heard.recognition)
         if understood.answer == EMERGENCY:
-            return understood  # a call for help is answered now, not after the welcome and a question
+            # A call for help is answered now, not after the welcome and a question. Heard unsurely, with
+            # nobody in a check, it may be the television: asked once, so that it cannot page staff by itself.
+            sure = understood.confidence >= session.dialog.settings.confirm_help_below
+            if sure or _help_confirmed(session, grammar):
+                return understood
+            said_at, invitations = clock.monotonic(), 1  # not asked for: listen on, quietly
+            continue
         if understood.answer == "yes":
             return None
         invitations = 0  # someone spoke, but did not say はい: tell them how to begin
@@ -229,6 +235,24 @@ def _is_terminal(stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError, OSError):  # closed or not a real file
         return False
+
+
+def _help_confirmed(session: Any, grammar: Grammar) -> bool:
+    """「助けを呼びますか」: True when the answer is はい or another call for help."""
+    from kiosk.listening import listen  # noqa: PLC0415
+
+    session._say_text("confirm_help")
+    chunks = session.source.next_answer("confirm_help")
+    if chunks is None:
+        return False
+    try:
+        session.source.unmute()
+        heard = listen(chunks, session.endpointer, session.recognizer, grammar, session.clock)
+        session.source.mute()
+    except AudioError as exc:
+        log.error("%s", exc)
+        return False
+    return heard.recognition is not None and heard.recognition.answer in ("yes", EMERGENCY)
 
 
 def _event_printer(jsonl: bool, screen: bool) -> Any:

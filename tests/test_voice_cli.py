@@ -131,7 +131,7 @@ def test_a_typed_answer_in_the_keyboard_fallback_answers_the_live_kiosk(
 
 
 def run_kiosk(tmp_path: Path, audio: Any, *, once: bool, fail_after: float | None = None,
-              stdin: Any = None, events: bool = True) -> tuple[int, list[dict[str, Any]], str]:
+              stdin: Any = None, events: bool = True, config: str = "") -> tuple[int, list[dict[str, Any]], str]:
     """The live kiosk on a fake microphone playing `audio` (lost for good after `fail_after` s): exit status,
     events, and all it printed."""
     from kiosk.audio.microphone import Microphone
@@ -145,7 +145,7 @@ def run_kiosk(tmp_path: Path, audio: Any, *, once: bool, fail_after: float | Non
     args = argparse.Namespace(events=events, once=once)
     real_stdout, sys.stdout = sys.stdout, out
     try:
-        code = run_within(120, lambda: run_voice(args, voice_settings(tmp_path), microphone=microphone,
+        code = run_within(120, lambda: run_voice(args, voice_settings(tmp_path, config), microphone=microphone,
                                                  output=RecordingOutput(), retry_sleep=lambda _: None,
                                                  stdin=stdin if stdin is not None else io.StringIO()))
     finally:
@@ -202,3 +202,25 @@ def test_the_service_prints_nothing_of_the_session_to_its_journal(tmp_path: Path
     # answered. Without --events, and with no terminal to read them, nothing is printed.
     code, _, printed = run_kiosk(tmp_path, person_loop(YES_WAV), once=True, events=False)
     assert code == 0 and printed == ""
+
+
+@pytest.mark.vosk
+@pytest.mark.parametrize("again", [True, False], ids=["confirmed", "not-confirmed"])
+def test_an_unsure_call_for_help_at_the_invitation_is_confirmed_first(tmp_path: Path, again: bool) -> None:
+    from tests.test_faults_voice import KO_AUDIO, person_loop
+
+    # confirm_help_below above 1: every call for help at the invitation counts as unsure (in a real room, the
+    # television). Said again (or はい) → the emergency prompt; silence → nothing is set off, no staff paged.
+    help_wav = KO_AUDIO / "emergency__도와줘.wav"
+    # Said again: the call comes round within the 2 s no-input wait of the confirmation.
+    audio = person_loop(help_wav, before=0.3, after=1.4) if again else person_loop(help_wav, after=30.0)
+    code, events, _ = run_kiosk(tmp_path, audio, once=False, fail_after=12.0 if again else 15.0,
+                                config="[dialog]\nconfirm_help_below = 1.5\n")
+    texts = [e.get("text", "") for e in events]
+    asked = next(i for i, t in enumerate(texts) if t.startswith("助けを呼びますか"))
+    kinds = [e["type"] for e in events]
+    assert "emergency" not in kinds[:asked]
+    if again:
+        assert kinds[asked + 1] == "emergency", texts
+    else:
+        assert "emergency" not in kinds and "ask" not in kinds, kinds
