@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from kiosk.asr.base import Grammar
 from kiosk.atomicfile import leftovers, replacing
@@ -25,6 +25,9 @@ from kiosk.errors import AudioError, KioskError, ModelError
 from kiosk.history import SessionStore
 from kiosk.settings import Settings
 from kiosk.understanding import EMERGENCY, Heard
+
+if TYPE_CHECKING:
+    from kiosk.listening import Listened
 
 log = logging.getLogger(__name__)
 
@@ -191,8 +194,6 @@ always-on kiosk at home must not talk to an empty room every few seconds, all ni
 def _wait_for_next_person(session: Any) -> Heard | None:
     """Between sessions: invite the next person and listen; None when someone says はい (begin the check),
     the emergency answer when they call for help (the session starts with the emergency prompt), or _NOBODY."""
-    from kiosk.listening import listen  # noqa: PLC0415
-
     grammar = session.dialog.content.phrases.grammar(("yes",))
     clock = session.clock
     said_at, invitations = 0.0, 0  # when the invitation was last said, and how often since someone spoke
@@ -201,19 +202,16 @@ def _wait_for_next_person(session: Any) -> Heard | None:
                                 and clock.monotonic() - said_at >= _INVITE_AGAIN_AFTER[invitations - 1]):
             session._say_text("ready")
             said_at, invitations = clock.monotonic(), invitations + 1
-        chunks = session.source.next_answer("ready")
-        if chunks is None:
-            return _NOBODY
         try:
-            session.source.unmute()
-            heard = listen(chunks, session.endpointer, session.recognizer, grammar, clock)
-            session.source.mute()
+            heard = _listen_once(session, grammar, "ready")
         except AudioError as exc:
             # Between people: wait for the microphone to come back instead of exiting.
             log.error("%s", exc)
             if not session.source.recover():
                 return _NOBODY
             continue
+        if heard is None:
+            return _NOBODY
         if heard.recognition is None:
             continue  # nothing said: listen on, quietly
         understood: Heard = session.understanding.from_recognition(heard.recognition)
@@ -237,22 +235,29 @@ def _is_terminal(stream: TextIO) -> bool:
         return False
 
 
-def _help_confirmed(session: Any, grammar: Grammar) -> bool:
-    """「助けを呼びますか」: True when the answer is はい or another call for help."""
+def _listen_once(session: Any, grammar: Grammar, turn: str) -> Listened | None:
+    """One utterance at the microphone outside a check; None when no more audio will come.
+    An AudioError is left to the caller, who decides whether to wait for the microphone."""
     from kiosk.listening import listen  # noqa: PLC0415
 
-    session._say_text("confirm_help")
-    chunks = session.source.next_answer("confirm_help")
+    chunks = session.source.next_answer(turn)
     if chunks is None:
-        return False
+        return None
+    session.source.unmute()
+    heard: Listened = listen(chunks, session.endpointer, session.recognizer, grammar, session.clock)
+    session.source.mute()
+    return heard
+
+
+def _help_confirmed(session: Any, grammar: Grammar) -> bool:
+    """「助けを呼びますか」: True when the answer is はい or another call for help."""
+    session._say_text("confirm_help")
     try:
-        session.source.unmute()
-        heard = listen(chunks, session.endpointer, session.recognizer, grammar, session.clock)
-        session.source.mute()
+        heard = _listen_once(session, grammar, "confirm_help")
     except AudioError as exc:
         log.error("%s", exc)
         return False
-    return heard.recognition is not None and heard.recognition.answer in ("yes", EMERGENCY)
+    return heard is not None and heard.recognition is not None and heard.recognition.answer in ("yes", EMERGENCY)
 
 
 def _event_printer(jsonl: bool, screen: bool) -> Any:
