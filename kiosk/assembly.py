@@ -33,7 +33,8 @@ def endpoint_settings(listen: ListenSettings) -> EndpointSettings:
 def emergency_prompts(content: Content) -> list[str]:
     """Every prompt the emergency message can be made of: read into memory before the first question."""
     ids = ["level.emergency", "speech.emergency_request", "speech.emergency_home", "speech.emergency_clinic",
-           "speech.emergency_repeat", "speech.emergency_acknowledged"]
+           "speech.emergency_repeat", "speech.emergency_acknowledged", "speech.emergency_acknowledged_home",
+           "speech.emergency_alert_failed"]
     return ids + [f"reason.{r.id}" for r in content.rules.rules if r.level == "emergency"]
 
 

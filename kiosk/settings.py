@@ -40,12 +40,12 @@ class DialogSettings:
     max_reprompts: int = 2
     """Re-asks after silence or an answer not understood, before the fallback."""
     end_after_silent_questions: int = 2
+    """Questions in a row passed over with nothing said at all before the check ends (the person has gone, or
+    the next person must not inherit their answers); 0: never. Urgent answers so far are still spoken."""
     confirm_help_below: float = 0.85
     """At the invitation, before any check, a call for help (助けて, 救急車) heard with less confidence than this
     is confirmed first (「助けを呼びますか」): a television or a conversation in the room must not set off the 119
     prompt and a staff alert. Inside a check a call for help is never confirmed. Above 1: always confirm."""
-    """Questions in a row passed over with nothing said at all before the check ends (the person has gone, or
-    the next person must not inherit their answers); 0: never. Urgent answers so far are still spoken."""
     confirm_no_below: float = 0.85
     """On stroke/red-flag questions, a 'no' with lower confidence is asked again."""
     recheck_no_min: float = 0.6

@@ -10,7 +10,8 @@ from kiosk.yamlfile import Fields, load_yaml
 REQUIRED_TEXTS = (
     "welcome", "stroke_intro", "red_flag_intro", "history_intro", "not_understood", "no_input", "moving_on",
     "recheck_no", "fallback_keyboard", "fallback_staff", "emergency_request", "emergency_home",
-    "emergency_clinic", "emergency_repeat", "emergency_acknowledged", "departments_intro",
+    "emergency_clinic", "emergency_repeat", "emergency_acknowledged", "emergency_acknowledged_home",
+    "emergency_alert_failed", "departments_intro",
     "departments_outro", "reasons_intro", "advice_intro", "see_doctor_intro", "closing", "incomplete",
     "microphone_lost", "microphone_back", "ended_unanswered", "interim_intro",
     "confirm_help",

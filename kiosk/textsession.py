@@ -89,8 +89,9 @@ class TypedSession:
         for action in actions:
             if isinstance(action, Emergency):
                 self._emit(action_event(action))  # first, before anything else is done
-                if action.alert_staff:
-                    self.alert.send()
+                if action.alert_staff and not self.alert.send():
+                    # The emergency text says staff are being called: it must not stand when they are not.
+                    self._emit({"type": "say", "text": self.dialog.content.speech["emergency_alert_failed"]})
                 continue
             if isinstance(action, Finished):
                 self.finished = action

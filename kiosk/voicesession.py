@@ -210,9 +210,15 @@ class VoiceSession:
 
     def _repeat_until_acknowledged(self, action: Emergency) -> None:
         grammar = self.dialog.content.phrases.grammar(("yes", "no"))
-        speech = self.dialog.content.speech
         repeats = 0
+        told_alert_failed = False
         while self.emergency_repeats == 0 or repeats < self.emergency_repeats:
+            if action.alert_staff and not told_alert_failed and self.alert.failed():
+                # 「今、スタッフを呼んでいます」 has been said; it must not stay the last word when nobody was paged.
+                told_alert_failed = True
+                self.events({"type": "error", "kind": "staff_alert",
+                             "message": "the staff alert command could not be started or failed"})
+                self._say_text("emergency_alert_failed")
             self._say_text("emergency_repeat")
             try:
                 chunks = self.source.next_answer("emergency_ack")
@@ -231,8 +237,8 @@ class VoiceSession:
                     return
                 listened = Listened(None, None, None, None, 0.0)
             if listened.recognition is not None and listened.recognition.answer == "yes":
-                self.events({"type": "say", "text": speech["emergency_acknowledged"]})
-                self.voice.say(("speech.emergency_acknowledged",), speech["emergency_acknowledged"])
+                # At home nobody has been called yet: 「はい」 only means the prompt was understood.
+                self._say_text("emergency_acknowledged" if action.alert_staff else "emergency_acknowledged_home")
                 return
             repeats += 1
             self.events({"type": "emergency", "text": action.text, "reasons": list(action.reasons),

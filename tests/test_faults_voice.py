@@ -195,17 +195,18 @@ class Session:
 
 def build(content: Content, engine: VoskRecognizer, source: AnswerSource, *, output: Any = None,
           live: LiveRenderer | None = None, store: SessionStore | None = None, prompts: Path | None = None,
-          emergency_repeats: int = 0) -> Session:
+          emergency_repeats: int = 0, site: SiteSettings | None = None) -> Session:
     events: list[dict[str, Any]] = []
     output = RecordingOutput() if output is None else output
     clock = FakeClock()
-    dialog = Dialog(content, SiteSettings(), DialogSettings(), clock, "voice")
+    site = site or SiteSettings()
+    dialog = Dialog(content, site, DialogSettings(), clock, "voice")
     library = PromptLibrary(prompts or data_dir("audio_prompts"), content.prompt_texts())
     library.preload(["level.emergency", "speech.emergency_home"])
     endpointer = Endpointer(EndpointSettings(trailing_silence=1.0, no_input=8.0, max_utterance=10.0))
     session = VoiceSession(dialog, engine, source, Voice(library, output, live), endpointer,
                            Understanding(content.phrases, Normalizer.load()), events.append, store,
-                           StaffAlert(()), clock, emergency_repeats=emergency_repeats)
+                           StaffAlert(site.staff_alert_command), clock, emergency_repeats=emergency_repeats)
     return Session(session, events, output)
 
 
@@ -363,6 +364,49 @@ def test_a_failing_speaker_never_loses_the_emergency_text_or_the_record(
     assert store.recent(1)[0]["level"] == "emergency"
     assert "speaker" in caplog.text
     assert run.kinds()[-2:] == ["say", "say"]  # the acknowledgement is still shown
+
+
+def test_at_home_the_acknowledgement_tells_the_person_to_call_119_if_they_have_not(
+        ko_content: Content, engine: VoskRecognizer) -> None:
+    run = build(ko_content, engine, FileSource([YES_WAV, YES_WAV]))
+    finished = run.session.run()
+    assert isinstance(finished, Finished) and finished.outcome.level == "emergency"
+    assert run.said()[-1] == ko_content.speech["emergency_acknowledged_home"]
+    assert "119" in run.said()[-1], "nobody has been called at home: はい only means the prompt was understood"
+
+
+def test_a_staff_alert_that_cannot_start_is_said_and_the_person_told_to_call_119(
+        ko_content: Content, engine: VoskRecognizer, caplog: pytest.LogCaptureFixture) -> None:
+    site = SiteSettings(mode="clinic", staff_alert_command=("/nonexistent/kiosk-pager",), fallback="none")
+    run = build(ko_content, engine, FileSource([YES_WAV, YES_WAV]), site=site)
+    with caplog.at_level(logging.ERROR):
+        finished = run.session.run()
+    assert isinstance(finished, Finished) and finished.outcome.level == "emergency"
+    said = run.said()
+    emergency = next(i for i, e in enumerate(run.events) if e["type"] == "emergency")
+    assert ko_content.speech["emergency_clinic"] in run.events[emergency]["text"]  # said before the alert ran
+    failed = said.index(ko_content.speech["emergency_alert_failed"])
+    assert failed < said.index(ko_content.speech["emergency_repeat"]), "corrected before anything else is asked"
+    assert any(e["type"] == "error" and e["kind"] == "staff_alert" for e in run.events)
+    assert said[-1] == ko_content.speech["emergency_acknowledged"]
+    assert "could not be started" in caplog.text
+
+
+def test_a_staff_alert_command_that_fails_is_noticed_without_waiting_for_it(tmp_path: Path) -> None:
+    slow = StaffAlert((sys.executable, "-c", "import time; time.sleep(30)"))
+    assert slow.send() and not slow.failed(), "a pager still running is not a failure, and is not waited for"
+    failing = StaffAlert((sys.executable, "-c", "raise SystemExit(3)"))
+    assert failing.send()
+    deadline = time.monotonic() + 30
+    while not failing.failed():
+        assert time.monotonic() < deadline, "a pager that exited with status 3 was never noticed"
+        time.sleep(0.05)
+    ok = StaffAlert((sys.executable, "-c", "pass"))
+    assert ok.send()
+    time.sleep(1.0)
+    assert not ok.failed()
+    assert not StaffAlert(("/bin/true",)).failed(), "nothing sent yet: nothing failed"
+    assert not StaffAlert(()).send()
 
 
 def test_without_live_speech_prerendered_prompts_are_played_and_the_rest_is_shown(

@@ -79,7 +79,8 @@ def test_emergency_path_speaks_the_emergency_prompt_first_and_waits_for_acknowle
     first = kinds.index("emergency")
     assert kinds[first + 1] == "heard" and kinds[first + 2] == "outcome", kinds  # the prompt comes first
     assert result["outcome"]["level"] == "emergency" and result["outcome"]["rules"] == ["stroke_speech"]
-    assert any(e["type"] == "say" and "救急隊が来るまで" in e["text"] for e in events), "acknowledged"
+    # Acknowledged; at home nobody has been called yet, so the kiosk says to call 119 if they have not.
+    assert any(e["type"] == "say" and "まだ119番に電話していなければ" in e["text"] for e in events), "acknowledged"
     assert result["emergency_prompt_delay"] is not None
     emergency_audio = tmp_path / "out" / "speech"
     assert len(list(emergency_audio.glob("*.wav"))) >= 5
