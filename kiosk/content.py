@@ -54,6 +54,8 @@ class Content:
             _check_source(rules_file, rule.id, rule.source)
         for advice in self.outcomes.advice:
             _check_condition(advice_file, advice.id, "when", advice.when, questions)
+            if advice.unless is not None:
+                _check_condition(advice_file, advice.id, "unless", advice.unless, questions)
             _check_source(advice_file, advice.id, advice.source)
         questions_file = str(folder / "questions.yaml")
         speech_file = str(folder / "speech.yaml")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.conditions import Condition, parse_condition
-from kiosk.levels import EMERGENCY, LEVELS, rank
+from kiosk.levels import EMERGENCY, LEVELS, SELF_CARE, rank
 from kiosk.triage import Triage
 from kiosk.yamlfile import Fields, load_yaml
 
@@ -34,9 +34,12 @@ class Advice:
     max_level: str
     text: str
     source: str
+    unless: Condition | None = None
+    """Not given when this holds (a stretch with pain at night, a floor exercise for someone who nearly falls)."""
 
     def applies(self, level: str, answers: Mapping[str, str]) -> bool:
-        return rank(self.min_level) <= rank(level) <= rank(self.max_level) and self.when.holds(answers)
+        return (rank(self.min_level) <= rank(level) <= rank(self.max_level) and self.when.holds(answers)
+                and not (self.unless is not None and self.unless.holds(answers)))
 
 
 @dataclass(frozen=True)
@@ -93,9 +96,12 @@ class OutcomeContent:
     def compose(self, triage: Triage, answers: Mapping[str, str]) -> Outcome:
         """The guidance for this triage result and these answers."""
         level = self.levels[triage.level]
+        # Self-care reasons (「筋肉の疲れや姿勢」) and places (整骨院) are not said beside a reason to see a
+        # doctor: they would soften it, and 整骨院 is not a medical institution.
+        fired = [r for r in triage.fired if r.level != SELF_CARE or triage.level == SELF_CARE]
         # The top level's departments first, then the others', each named once.
-        departments = _unique([*(d for r in triage.fired if r.level == triage.level for d in r.departments),
-                               *(d for r in triage.fired for d in r.departments)])
+        departments = _unique([*(d for r in fired if r.level == triage.level for d in r.departments),
+                               *(d for r in fired for d in r.departments)])
         if not departments:
             departments = level.default_departments
         advice = () if triage.level == EMERGENCY else tuple(
@@ -103,7 +109,7 @@ class OutcomeContent:
         return Outcome(
             level=triage.level, colour=level.colour, label=level.label, speech=level.speech,
             departments=departments, department_names=tuple(self.departments[d] for d in departments),
-            reasons=triage.reasons, rule_ids=tuple(r.id for r in triage.fired), advice=advice,
+            reasons=tuple(r.reason for r in fired), rule_ids=tuple(r.id for r in fired), advice=advice,
             see_doctor_if=level.see_doctor_if,
         )
 
@@ -117,10 +123,13 @@ def _load_advice(path: Path) -> tuple[Advice, ...]:
     top = Fields(file, "(top level)", load_yaml(path))
     top.only("advice")
     items: list[Advice] = []
-    for aid, item in top.id_items("advice", ("when", "min_level", "max_level", "text", "source"), non_empty=False):
+    for aid, item in top.id_items("advice", ("when", "unless", "min_level", "max_level", "text", "source"),
+                                  non_empty=False):
         lo, hi = item.text("min_level", "self_care"), item.text("max_level")
         for field, value in (("min_level", lo), ("max_level", hi)):
             if value not in LEVELS or value == EMERGENCY:
                 raise item.error(field, f"'{value}' must be a level below emergency")
-        items.append(Advice(aid, parse_condition(item, "when"), lo, hi, item.text("text"), item.text("source")))
+        unless = parse_condition(item, "unless") if "unless" in item.raw else None
+        items.append(Advice(aid, parse_condition(item, "when"), lo, hi, item.text("text"), item.text("source"),
+                            unless))
     return tuple(items)

@@ -14,8 +14,9 @@ from kiosk.actions import Emergency
 from kiosk.content import Content
 from kiosk.datafiles import content_dir
 from kiosk.errors import ContentError
-from kiosk.levels import EMERGENCY, URGENT, rank
+from kiosk.levels import EMERGENCY, SELF_CARE, URGENT, rank
 from kiosk.safety import ORDER, fires_alone, missing_higher
+from kiosk.settings import DialogSettings
 from tests.scripted import by_id, run_session
 
 THREE = ("no", "unknown", "yes")
@@ -224,3 +225,45 @@ def test_an_urgent_rule_that_ignores_unknown_stops_the_kiosk_on_load(tmp_path: P
 def test_each_department_is_named_once(answers: dict[str, str]) -> None:
     outcome = CONTENT.outcomes.compose(CONTENT.rules.triage(answers), answers)
     assert len(outcome.departments) == len(set(outcome.departments)), outcome.departments
+
+
+SEE_FIRST = ("rf_night_pain", "rf_cancer", "rf_weight_loss", "rf_fever", "knee_swelling", "knee_locking")
+"""Signs that seeds 002/003 say to have checked rather than stretch through, and a swollen or locking knee."""
+EXERCISES = ("stretch_", "knee_patella_setting")
+
+
+@settings(max_examples=600, deadline=None)
+@given(answers=_answers_strategy(CONTENT))
+def test_a_reason_to_see_a_doctor_is_not_softened_by_self_care_reasons_or_places(answers: dict[str, str]) -> None:
+    triage = CONTENT.rules.triage(answers)
+    outcome = CONTENT.outcomes.compose(triage, answers)
+    if rank(triage.level) > rank(SELF_CARE):
+        levels = {r.id: r.level for r in CONTENT.rules.rules}
+        assert all(levels[rid] != SELF_CARE for rid in outcome.rule_ids), outcome.rule_ids
+        assert "rehab" not in outcome.departments, "整骨院 is not where a doctor's visit is made"
+
+
+@settings(max_examples=600, deadline=None)
+@given(answers=_answers_strategy(CONTENT))
+def test_no_exercise_is_given_with_a_sign_to_have_checked_first(answers: dict[str, str]) -> None:
+    outcome = CONTENT.outcomes.compose(CONTENT.rules.triage(answers), answers)
+    given_ids = [a.id for a in outcome.advice]
+    exercises = [a for a in given_ids if a.startswith(EXERCISES)]
+    if any(answers.get(q) in ("yes", "unknown") for q in SEE_FIRST):
+        assert not exercises and "stretch_caution" not in given_ids, (answers, given_ids)
+    if answers.get("near_fall") == "yes" or answers.get("knee_giving_way") == "yes":
+        assert not {"stretch_iliopsoas", "stretch_calf"} & set(given_ids), "no kneeling or standing stretch"
+    if "stretch_caution" in given_ids:
+        assert exercises, "the stretching caution comes with a stretch"
+    if answers.get("diabetes") in ("yes", "unknown"):
+        assert "warm_and_water" not in given_ids, "warm water on numb feet can burn unnoticed"
+    if answers.get("diabetes") == "yes" and given_ids:
+        spoken = given_ids[: DialogSettings().spoken_advice]
+        assert "diabetes_care" in spoken or "urgent_safety" in spoken, given_ids
+
+
+def test_knee_safety_advice_is_spoken_before_exercises(content: Content) -> None:
+    answers = {"place": "knee", "knee_giving_way": "yes", "near_fall": "yes", "work_posture": "standing"}
+    outcome = content.outcomes.compose(content.rules.triage(answers), answers)
+    spoken = [a.id for a in outcome.advice][: DialogSettings().spoken_advice]
+    assert spoken == ["knee_stairs", "knee_turning", "knee_chairs"]
