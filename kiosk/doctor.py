@@ -130,7 +130,7 @@ def check_voices(settings: Settings, prompt_dir: Path | None = None) -> list[Fin
     if importlib.util.find_spec("pyopenjtalk") is None:
         found.append(Finding("voices", WARN, "Open JTalk (pyopenjtalk) is not installed: prompts cannot be "
                                              "re-rendered and live speech of kanji is not possible",
-                             ".venv/bin/pip install 'ashikoshi-kiosk[voices]'"))
+                             "scripts/setup-env.sh voices (in the kiosk's folder)"))
     else:
         found.append(Finding("voices", OK, "Open JTalk (pyopenjtalk) is installed"))
     espeak = shutil.which("espeak-ng") or shutil.which("espeak")

@@ -19,6 +19,6 @@ def load_recognizer(models: ModelSettings, engine: str | None = None, language: 
             from kiosk.asr.whisper_engine import WhisperRecognizer  # noqa: PLC0415
         except ImportError as exc:
             raise ModelError(f"the Whisper engine is not available ({exc}); install it with: "
-                             f"pip install 'ashikoshi-kiosk[whisper]'") from None
+                             f"scripts/setup-env.sh voices,whisper (in the kiosk's folder)") from None
         return WhisperRecognizer(models.whisper_model, cpu_threads=models.threads)
     raise ModelError(f"unknown engine '{name}'; choose vosk or whisper")

@@ -165,8 +165,10 @@ def _check_staff_alert(site: SiteSettings, origin: str) -> None:
 
 
 def _default_config(env: dict[str, str]) -> Path | None:
-    if env.get("KIOSK_CONFIG"):
-        return Path(env["KIOSK_CONFIG"])
+    if "KIOSK_CONFIG" in env:
+        # Set but empty means "no settings file": a developer's or a test's run on a deployed kiosk must not
+        # pick up the site's /etc/kiosk/kiosk.toml (its content, its database, its staff pager).
+        return Path(env["KIOSK_CONFIG"]) if env["KIOSK_CONFIG"] else None
     for candidate in (Path("/etc/kiosk/kiosk.toml"), Path.home() / ".config" / "kiosk" / "kiosk.toml"):
         if candidate.is_file():
             return candidate

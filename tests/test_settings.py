@@ -100,3 +100,15 @@ def test_promising_staff_without_a_way_to_alert_them_is_refused(tmp_path: Path, 
         load_settings(None, environ={"KIOSK_CONFIG": "", "KIOSK_MODE": "clinic", "HOME": str(tmp_path)})
     config.write_text(f"[site]\n{site}\nstaff_alert_command = ['/usr/bin/true']\n", encoding="utf-8")
     assert load_settings(config, environ={}).site.staff_alert_command == ("/usr/bin/true",)
+
+
+def test_an_empty_kiosk_config_means_no_settings_file_even_where_one_is_installed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tests and developers set KIOSK_CONFIG= to run without a site's settings; on a deployed clinic kiosk the
+    # site's file would otherwise page staff from a test's 救急車.
+    home_config = tmp_path / ".config" / "kiosk" / "kiosk.toml"
+    home_config.parent.mkdir(parents=True)
+    home_config.write_text('[site]\nmode = "clinic"\nstaff_alert_command = ["/usr/bin/true"]\n', encoding="utf-8")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert load_settings(None, environ={"KIOSK_CONFIG": ""}).site.mode == "home"
+    assert load_settings(None, environ={}).site.mode == "clinic", "unset: the installed file is read"

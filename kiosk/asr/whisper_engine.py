@@ -89,7 +89,7 @@ from kiosk.asr.base import UNKNOWN, Grammar, Recognition
 from kiosk.audio.chunk import RATE, AudioChunk
 from kiosk.errors import AudioError, ModelError
 
-INSTALL = "pip install 'ashikoshi-kiosk[whisper]'"
+INSTALL = "scripts/setup-env.sh voices,whisper (in the kiosk's folder)"
 _NEEDED = ("model.bin", "config.json", "tokenizer.json")
 _FRAME = RATE // 50  # 20 ms: the encoder's output step
 Samples = npt.NDArray[np.float32]

@@ -6,7 +6,7 @@ from types import ModuleType
 
 from kiosk.errors import ModelError
 
-INSTALL_HINT = "pip install 'ashikoshi-kiosk[voices]'"
+INSTALL_HINT = "scripts/setup-env.sh voices (in the kiosk's folder)"
 
 
 def pyopenjtalk() -> ModuleType:
