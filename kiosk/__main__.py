@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from kiosk.clock import SystemClock
 from kiosk.content import Content
 from kiosk.dialog import Dialog
-from kiosk.errors import KioskError
+from kiosk.errors import KioskError, Stopped
 from kiosk.history import SessionStore
 from kiosk.normalize import Normalizer
 from kiosk.settings import Settings, load_settings
@@ -27,14 +30,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="kiosk: %(levelname)s: %(message)s", stream=sys.stderr)
+    in_main = threading.current_thread() is threading.main_thread()  # only there can signals be handled
+    previous = signal.signal(signal.SIGTERM, _stop) if in_main else None
     try:
         settings = load_settings(args.config)
         return int(args.func(args, settings))
     except KioskError as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
         return 2
+    except Stopped:
+        return 0
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:
+        print(f"kiosk: {_os_error_advice(exc)}", file=sys.stderr)
+        return 2
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise Stopped
+
+
+def _os_error_advice(exc: OSError) -> str:
+    """A file or device problem that no part of the kiosk reported itself, said with what to do."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    if isinstance(exc, PermissionError):
+        return (f"{where}permission denied; run the command as the user the kiosk runs as (for the service: "
+                f"sudo -u kiosk env KIOSK_CONFIG=/etc/kiosk/kiosk.toml XDG_DATA_HOME=/var/lib "
+                f"/opt/kiosk/.venv/bin/kiosk ...), or give this user access to that path")
+    if exc.errno == errno.ENOSPC:
+        return f"{where}the disk is full; free some space (kiosk doctor shows the disk) and run it again"
+    return f"{where}{exc.strerror or exc}; check that the path exists and this user can use it"
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -6,6 +6,7 @@
     ├── AudioError             an audio file or device cannot be used
     ├── ModelError             a speech model is missing, damaged or of the wrong kind
     └── StorageError           the session database cannot be used
+    Stopped (a KeyboardInterrupt)   SIGTERM: the service is stopped; sessions end as on Ctrl-C, records saved
 """
 
 from __future__ import annotations
@@ -40,3 +41,8 @@ class ModelError(KioskError):
 
 class StorageError(KioskError):
     """The session database cannot be used."""
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM (systemctl stop or restart, a shutdown): raised in the main thread so that a session in progress
+    saves its record on the way out, as on Ctrl-C."""

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 from kiosk.errors import StorageError
+
+log = logging.getLogger(__name__)
+MAX_UNSAVED = 200
+"""Records kept in memory while the database cannot be written (a day of a busy clinic)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -38,6 +43,9 @@ class SessionStore:
     def __init__(self, path: Path, timeout: float = 2.0) -> None:
         self.path = path
         self.timeout = timeout
+        self.unsaved: list[dict[str, Any]] = []
+        """Records that could not be written (disk full, database locked): kept in memory, written first at the
+        next save, so a full disk that is cleared loses nothing while the kiosk runs."""
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -55,22 +63,38 @@ class SessionStore:
                                f"exists, is writable by this user and the disk is not full") from None
 
     def save(self, record: dict[str, Any]) -> int:
-        """Store a session record; StorageError if the database is locked, read-only or the disk is full."""
-        values = [json.dumps(record.get(c), ensure_ascii=False) if c in _JSON else record.get(c) for c in _COLUMNS]
-        values[_COLUMNS.index("completed")] = int(bool(record.get("completed")))
-        values[_COLUMNS.index("emergency_request")] = int(bool(record.get("emergency_request")))
-        conn = self._connect()
+        """Store a session record, after any that could not be stored before; StorageError if the database is
+        locked, read-only or the disk is full (the record is then kept in `unsaved` for the next save)."""
+        pending = [*self.unsaved, record]
+        try:
+            conn = self._connect()
+        except StorageError as exc:
+            self._keep(pending)
+            raise StorageError(f"{exc}; {self._waiting()}") from None
         try:
             with conn:
-                cursor = conn.execute(
-                    f"INSERT INTO sessions ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
-                    values)
+                for item in pending:
+                    cursor = conn.execute(
+                        f"INSERT INTO sessions ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
+                        _values(item))
+            self.unsaved.clear()
             return int(cursor.lastrowid or 0)
         except sqlite3.Error as exc:
+            self._keep(pending)
             raise StorageError(f"session could not be saved to {self.path} ({exc}); the self-check itself "
-                               f"was not affected; free disk space or fix permissions") from None
+                               f"was not affected; free disk space or fix permissions; {self._waiting()}") from None
         finally:
             conn.close()
+
+    def _keep(self, pending: list[dict[str, Any]]) -> None:
+        dropped = len(pending) - MAX_UNSAVED
+        if dropped > 0:
+            log.error("%d unsaved session record(s) dropped: more than %d waiting", dropped, MAX_UNSAVED)
+        self.unsaved = pending[-MAX_UNSAVED:]
+
+    def _waiting(self) -> str:
+        return (f"{len(self.unsaved)} record(s) are kept in memory and will be saved with the next session "
+                "(they are lost if the kiosk stops first)")
 
     def recent(self, limit: int = 20) -> list[dict[str, Any]]:
         """The latest sessions, newest first."""
@@ -91,3 +115,10 @@ class SessionStore:
                 item[key] = json.loads(item[key])
             result.append(item)
         return result
+
+
+def _values(record: dict[str, Any]) -> list[Any]:
+    values = [json.dumps(record.get(c), ensure_ascii=False) if c in _JSON else record.get(c) for c in _COLUMNS]
+    values[_COLUMNS.index("completed")] = int(bool(record.get("completed")))
+    values[_COLUMNS.index("emergency_request")] = int(bool(record.get("emergency_request")))
+    return values

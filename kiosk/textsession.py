@@ -68,6 +68,17 @@ class TypedSession:
 
     def run(self, lines: TextIO, prompt: Callable[[], None] | None = None) -> Finished | None:
         """Run until the outcome or end of input; returns the Finished action (None when input ended)."""
+        try:
+            return self._run(lines, prompt)
+        except KeyboardInterrupt:
+            # Ctrl-C, or SIGTERM from systemctl stop/restart: the answers given so far are still saved.
+            record = self.dialog.interrupted()
+            if record is not None:
+                self._emit({"type": "ended", "reason": "stopped"})
+                self._save(record)
+            raise
+
+    def _run(self, lines: TextIO, prompt: Callable[[], None] | None) -> Finished | None:
         ask = self._handle(self.dialog.start())
         while ask is not None:
             if prompt:

@@ -76,20 +76,28 @@ class VoiceSession:
         """
         if self.recorder is not None:
             self.recorder.begin_session()
-        actions = self.dialog.start()
-        if first is not None:
-            self._decided_at = self.clock.monotonic()
-            actions = self.dialog.hear(first)
-        while True:
-            ask = self._perform(actions)
-            if self.finished is not None or ask is None:
-                return self.finished
-            heard = self._answer(ask)
-            if heard is ENDED:
-                self._perform(self.dialog.abort())
-                return None
-            self._decided_at = self.clock.monotonic()
-            actions = self.dialog.no_input() if heard is NO_INPUT else self.dialog.hear(heard)
+        try:
+            actions = self.dialog.start()
+            if first is not None:
+                self._decided_at = self.clock.monotonic()
+                actions = self.dialog.hear(first)
+            while True:
+                ask = self._perform(actions)
+                if self.finished is not None or ask is None:
+                    return self.finished
+                heard = self._answer(ask)
+                if heard is ENDED:
+                    self._perform(self.dialog.abort())
+                    return None
+                self._decided_at = self.clock.monotonic()
+                actions = self.dialog.no_input() if heard is NO_INPUT else self.dialog.hear(heard)
+        except KeyboardInterrupt:
+            # Ctrl-C, or SIGTERM from systemctl stop/restart: the answers given so far are still saved.
+            record = self.dialog.interrupted()
+            if record is not None:
+                self.events({"type": "ended", "reason": "stopped"})
+                self._save(record)
+            raise
 
     # --- listening ---
 

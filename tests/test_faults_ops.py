@@ -123,3 +123,23 @@ def test_an_mp3_or_aac_file_is_offered_ffmpeg_not_sox(tmp_path: Path) -> None:
         assert shlex.split(command) == ["ffmpeg", "-i", str(path), "-ar", "16000", "-ac", "1", "-c:a",
                                         "pcm_s16le", "out.wav"], command
     assert offered_command(alaw_wav(tmp_path / "a.wav")).startswith("sox "), "a WAV is still converted by sox"
+
+
+@pytest.mark.parametrize(("error", "advice"), [
+    (PermissionError(13, "Permission denied", "/var/lib/kiosk/sessions.db"), "sudo -u kiosk"),
+    (OSError(28, "No space left on device", "/var/lib/kiosk/models/x"), "the disk is full"),
+    (FileNotFoundError(2, "No such file or directory", "/nowhere"), "check that the path exists"),
+], ids=["wrong-user", "disk-full", "missing"])
+def test_a_file_problem_no_part_reported_is_one_line_of_advice_not_a_traceback(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], error: OSError, advice: str) -> None:
+    # e.g. an admin runs `kiosk models install` as themselves on the service's private /var/lib/kiosk.
+    import kiosk.__main__ as cli
+
+    def fail(*_: object) -> int:
+        raise error
+
+    monkeypatch.setattr(cli, "_history", fail)
+    monkeypatch.setenv("KIOSK_CONFIG", "")
+    assert cli.main(["history"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"kiosk: {error.filename}: ") and advice in err and "Traceback" not in err

@@ -489,7 +489,7 @@ def _disk_full(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sqlite3, "connect", connect)
 
 
-def test_a_full_disk_loses_the_new_record_but_not_the_session_or_earlier_records(
+def test_a_full_disk_keeps_the_new_record_until_space_is_freed_and_loses_nothing_else(
         ko_content: Content, engine: VoskRecognizer, tmp_path: Path, caplog: pytest.LogCaptureFixture,
         monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "s.db"
@@ -502,11 +502,16 @@ def test_a_full_disk_loses_the_new_record_but_not_the_session_or_earlier_records
     assert isinstance(finished, Finished) and finished.outcome.level == "emergency"
     assert run.output.played, "the outcome was spoken"
     assert "could not be saved" in caplog.text and "full" in caplog.text
+    assert "1 record(s) are kept in memory" in caplog.text
     monkeypatch.undo()
     assert len(store.recent(10_000)) == earlier
+    # Space is freed; the next session's save writes the kept record first.
+    store.save(RECORD)
+    levels = [r["level"] for r in store.recent(2)]
+    assert levels == [RECORD["level"], "emergency"] and not store.unsaved
 
 
-def test_a_locked_database_loses_the_new_record_but_not_the_session_or_earlier_records(
+def test_a_locked_database_keeps_the_new_record_for_the_next_save(
         ko_content: Content, engine: VoskRecognizer, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     db = tmp_path / "s.db"
     SessionStore(db).save(RECORD)
@@ -523,6 +528,9 @@ def test_a_locked_database_loses_the_new_record_but_not_the_session_or_earlier_r
     assert isinstance(finished, Finished) and finished.outcome.level == "emergency"
     assert "could not be saved" in caplog.text and "locked" in caplog.text
     assert [r["level"] for r in store.recent()] == ["consult"]
+    assert [r["level"] for r in store.unsaved] == ["emergency"]
+    store.save(RECORD)
+    assert [r["level"] for r in store.recent()] == [RECORD["level"], "emergency", "consult"]
 
 
 def _can_mount_tmpfs() -> bool:

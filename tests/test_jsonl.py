@@ -5,10 +5,13 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from kiosk.content import Content
 from kiosk.history import SessionStore
@@ -80,6 +83,35 @@ def test_end_of_input_stops_cleanly_and_keeps_the_partial_record(tmp_path: Path)
     assert last == {"type": "ended", "reason": "input_ended"}, "a screen program learns there is no outcome"
     record = SessionStore(db).recent(1)[0]
     assert not record["completed"] and record["answers"] == {"stroke_limb": "no", "stroke_face": "no"}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["systemctl-stop", "ctrl-c"])
+def test_a_session_stopped_from_outside_keeps_its_partial_record(tmp_path: Path, sig: signal.Signals) -> None:
+    # systemctl stop/restart (SIGTERM) or Ctrl-C in the middle of a check: the answers given are not lost.
+    db = tmp_path / "s.db"
+    env = {**os.environ, "KIOSK_DB": str(db), "KIOSK_CONFIG": ""}
+    proc = subprocess.Popen([sys.executable, "-m", "kiosk", "--jsonl"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        asks = 0
+        for line in proc.stdout:
+            if json.loads(line)["type"] == "ask":
+                asks += 1
+                if asks == 1:
+                    proc.stdin.write("いいえ\n")
+                    proc.stdin.flush()
+                else:
+                    break  # waiting for the second answer
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == (0 if sig == signal.SIGTERM else 130), err
+    assert "Traceback" not in err
+    assert json.loads(out.splitlines()[-1]) == {"type": "ended", "reason": "stopped"}
+    record = SessionStore(db).recent(1)[0]
+    assert not record["completed"] and record["answers"] == {"stroke_limb": "no"}
 
 
 def test_unwritable_database_still_gives_the_outcome(tmp_path: Path) -> None:
