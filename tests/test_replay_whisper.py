@@ -84,7 +84,8 @@ def test_japanese_emergency_session(tmp_path: Path) -> None:
     assert code == 0
     assert result["outcome"]["level"] == "emergency" and result["outcome"]["rules"] == ["stroke_speech"]
     assert kinds.index("emergency") == kinds.index("outcome") - 2  # the prompt first, then what was heard
-    assert any(e["type"] == "say" and "救急隊が来るまで" in e["text"] for e in events)
+    # Acknowledged; at home nobody has been called yet, so the kiosk says to call 119 if they have not.
+    assert any(e["type"] == "say" and "まだ119番に電話していなければ" in e["text"] for e in events)
 
 
 # Negated verbs end in ない like the answer ない (= no), but say the opposite: 「立てない」 to "are you suddenly
