@@ -80,7 +80,7 @@ def test_broken_manifest_says_what_to_do(tmp_path: Path) -> None:
 
 
 def test_real_voice_renders_prompts(tmp_path: Path) -> None:
-    pytest.importorskip("pyopenjtalk", reason="needs pyopenjtalk-plus: pip install 'ashikoshi-kiosk[voices]'")
+    pytest.importorskip("pyopenjtalk", reason="needs pyopenjtalk-plus: scripts/setup-env.sh voices")
     from kiosk.tts.openjtalk import OpenJTalkRenderer
 
     texts = {"yes_no": "はい、か、いいえ。", "again": "もう一度どうぞ。"}

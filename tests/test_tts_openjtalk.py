@@ -26,7 +26,7 @@ TYPICAL_PROMPTS = (
 @pytest.fixture(scope="module")
 def jtalk() -> ModuleType:
     module: ModuleType = pytest.importorskip(
-        "pyopenjtalk", reason="needs pyopenjtalk-plus: pip install 'ashikoshi-kiosk[voices]'"
+        "pyopenjtalk", reason="needs pyopenjtalk-plus: scripts/setup-env.sh voices"
     )
     return module
 
@@ -111,5 +111,5 @@ def test_mora_count() -> None:
 
 def test_missing_voice_names_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pyopenjtalk", None)  # makes `import pyopenjtalk` fail
-    with pytest.raises(ModelError, match=r"pip install 'ashikoshi-kiosk\[voices\]'"):
+    with pytest.raises(ModelError, match=r"scripts/setup-env.sh voices"):
         kana_reading("はい")
