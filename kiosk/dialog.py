@@ -66,6 +66,7 @@ class Dialog:
         self._turn: _Turn | None = None
         self._log = _Log(clock.wall(), clock.monotonic())
         self._silent_questions = 0  # questions in a row passed over with nothing said at all
+        self._told_unclear_speech = False
 
     # --- events from the driver ---
 
@@ -173,7 +174,13 @@ class Dialog:
             # Nobody has answered for several questions: end rather than ask the rest of an empty room, or of
             # the next person, who must not inherit these answers.
             return self._stop("ended_unanswered", "unanswered")
-        return [self._say("moving_on"), *accepted]
+        said = [self._say("moving_on")]
+        if turn.spoke and turn.question.section == "stroke" and not self._told_unclear_speech:
+            # Speech that is never understood may itself be the sign asked about (ろれつが回らない): say now,
+            # not at the end of a long check, what to do if the person or someone nearby thinks so.
+            self._told_unclear_speech = True
+            said.insert(0, self._say("unclear_speech"))
+        return [*said, *accepted]
 
     def _accept(self, answer: str, heard: Heard) -> list[Action]:
         assert self._turn is not None

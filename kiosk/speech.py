@@ -9,6 +9,7 @@ from kiosk.yamlfile import Fields, load_yaml
 
 REQUIRED_TEXTS = (
     "welcome", "stroke_intro", "red_flag_intro", "history_intro", "not_understood", "no_input", "moving_on",
+    "unclear_speech",
     "recheck_no", "fallback_keyboard", "fallback_staff", "emergency_request", "emergency_home",
     "emergency_clinic", "emergency_repeat", "emergency_acknowledged", "emergency_acknowledged_home",
     "emergency_alert_failed", "departments_intro",

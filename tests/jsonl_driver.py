@@ -14,7 +14,8 @@ from typing import Any
 UTTERANCES = {
     "yes": "はい、あります", "no": "いいえ、ありません", "unknown": "わかりません", "right": "右です",
     "left": "ひだり", "both": "両方です", "leg": "足です", "thigh": "太もも", "back": "腰です", "knee": "ひざ",
-    "sudden": "急にです", "gradual": "少しずつです", "today": "今日から", "days": "３日前", "weeks": "２週間前",
+    "sudden": "急にです", "gradual": "少しずつです", "today": "今日から", "yesterday": "きのうから", "days": "３日前",
+    "weeks": "２週間前",
     "months": "半年くらい前", "stairs": "階段を下りるとき", "walking": "歩いているとき",
     "standing_up": "立ち上がるとき",
     "turning": "向きを変えるとき", "sitting": "座り仕事です", "standing": "立ち仕事です", "neither": "どちらでもない",

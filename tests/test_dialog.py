@@ -47,6 +47,23 @@ def test_silence_reprompts_then_falls_back_then_records_unknown(content: Content
     assert asks(last)[0].question_id == "stroke_face"
 
 
+def test_speech_never_understood_on_a_stroke_question_says_at_once_when_to_call_119(content: Content) -> None:
+    # Slurred speech (ろれつが回らない) is itself a stroke sign; the kiosk cannot tell it from its own mishearing,
+    # so it does not call an emergency, but says what to do now rather than at the end of the check.
+    dialog, _ = new(content, fallback="none")
+    unclear = content.speech["unclear_speech"]
+    said: list[str] = []
+    for question in ("stroke_limb", "stroke_face"):
+        while dialog.answers.get(question) is None:
+            said += [a.text for a in dialog.hear(Heard(None, "あうあう", 0.5)) if isinstance(a, Say)]
+        assert dialog.answers[question] == "unknown"
+    assert said.count(unclear) == 1, "said once, when the first stroke question is given up"
+    assert said.index(unclear) < said.index(content.speech["moving_on"])
+    quiet, _ = new(content, fallback="none")
+    texts = [a.text for _ in range(3) for a in quiet.no_input() if isinstance(a, Say)]
+    assert unclear not in texts, "silence is not speech that could not be understood"
+
+
 def test_not_understood_is_asked_again_not_guessed(content: Content) -> None:
     dialog, _ = new(content)
     actions = dialog.hear(Heard(None, "今日はいい天気"))

@@ -66,7 +66,8 @@ def test_what_a_person_says_is_neither_stored_nor_logged(tmp_path: Path) -> None
     assert set(row) == {"id", "started_at", "duration_s", "channel", "mode", "completed", "level", "departments",
                         "reasons", "answers", "turns", "emergency_request", "version"}
     assert set(row["answers"].values()) <= {"yes", "no", "unknown", "leg", "thigh", "back", "knee", "right",
-                                            "left", "both", "sudden", "gradual", "today", "days", "weeks",
+                                            "left", "both", "sudden", "gradual", "today", "yesterday", "days",
+                                            "weeks",
                                             "months", "stairs", "walking", "standing_up", "turning", "sitting",
                                             "standing", "neither"}
     assert all(set(turn) <= {"id", "answer", "confidence", "failures", "rechecked", "seconds"}

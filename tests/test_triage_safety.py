@@ -196,11 +196,14 @@ def test_one_unknown_history_answer_never_lowers_an_urgent_level(answers: dict[s
     assert before < rank(URGENT) or after >= before, (question.id, known)
 
 
-def test_sudden_weakness_today_with_one_answer_unknown_is_an_emergency(content: Content) -> None:
+@pytest.mark.parametrize("since", ["today", "yesterday"])
+def test_sudden_weakness_today_or_yesterday_with_one_answer_unknown_is_an_emergency(content: Content,
+                                                                                    since: str) -> None:
+    # A stroke from last night is still in the treatment window: 「昨日の夜から」 is not 「数日前」.
     cases = [{"side": side, "onset": "sudden"} for side in ("right", "left", "both", "unknown")]
     cases += [{"side": side, "onset": "unknown"} for side in ("right", "left", "both")]
     for answers in cases:
-        assert content.rules.triage({**answers, "duration": "today"}).level == EMERGENCY, answers
+        assert content.rules.triage({**answers, "duration": since}).level == EMERGENCY, answers
 
 
 def test_not_answering_side_onset_and_duration_at_all_is_not_an_emergency_by_itself(content: Content) -> None:
@@ -213,7 +216,7 @@ def test_an_urgent_rule_that_ignores_unknown_stops_the_kiosk_on_load(tmp_path: P
     shutil.copytree(content_dir(), folder)
     rules = folder / "rules.yaml"
     text = rules.read_text(encoding="utf-8")
-    edited = text.replace("      - {onset: [sudden], side: [unknown], duration: [today]}\n", "")
+    edited = text.replace("      - {onset: [sudden], side: [unknown], duration: [today, yesterday]}\n", "")
     assert edited != text
     rules.write_text(edited, encoding="utf-8")
     with pytest.raises(ContentError, match=r"sudden_one_side_today.*'side'.*add 'unknown'"):

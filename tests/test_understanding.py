@@ -13,7 +13,7 @@ from kiosk.understanding import Understanding
 
 YES_NO = ("yes", "no", "unknown", "repeat", "emergency")
 SIDE = ("right", "left", "both", "unknown", "repeat", "emergency")
-DURATION = ("today", "days", "weeks", "months", "unknown", "repeat", "emergency")
+DURATION = ("today", "yesterday", "days", "weeks", "months", "unknown", "repeat", "emergency")
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,9 @@ def understanding(content: Content) -> Understanding:
     ("はい、助けてください", YES_NO, "emergency"),
     ("右です", SIDE, "right"), ("右側です", SIDE, "right"), ("ひだり", SIDE, "left"), ("両足です", SIDE, "both"),
     ("りょうほう", SIDE, "both"), ("はい、右です", SIDE, "right"),
-    ("今日", DURATION, "today"), ("２、３日前", DURATION, "days"), ("きのうから", DURATION, "days"),
+    ("今日", DURATION, "today"), ("２、３日前", DURATION, "days"), ("きのうから", DURATION, "yesterday"),
+    ("1日前", DURATION, "yesterday"),
+    ("昨日の夜から", DURATION, "yesterday"), ("ゆうべから", DURATION, "yesterday"), ("11日前", DURATION, "days"),
     ("３週間", DURATION, "weeks"), ("半年くらい", DURATION, "months"), ("２年前から", DURATION, "months"),
 ])
 def test_understood(understanding: Understanding, said: str, accepted: tuple[str, ...], expected: str) -> None:
