@@ -26,6 +26,13 @@ _NAI_AFTER = ("は", "も", "が", "わ", "特に", "とくに", "全然", "ぜ�
 # it" (言えない), a yes to a question about speech, not いえ = "no" and ない = "no".
 _NEGATION = ("ない", "なかっ", "なく", "ませ")
 _KANA = re.compile(r"[\u3041-\u309f]+")
+# 「しびれはない」「漏れることはない」 deny one thing; a question may ask about several (「しびれる、または口が
+# ゆがむ」「出にくい、または漏れる」), so such a "no" is not sure: a safety question is asked again, and a second
+# one like it is recorded as unknown. 「何もない」「特にない」 deny everything and are sure.
+_DENIED_PARTICLE = re.compile(r"(?:は|が|も)(?=ない|なかった|ありません)")
+_EVERYTHING = ("何も", "なにも", "どれも", "どちらも", "どっちも", "どこも", "いずれも", "誰も", "だれも")
+PARTIAL_NO_CONFIDENCE = 0.7
+"""Below DialogSettings.confirm_no_below (0.85): asked again on a safety question, never recorded as no."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +108,10 @@ class Understanding:
             return Heard(REPEAT, utterance)  # 「はい？」 is "pardon?": say the question again
         content = {v for v in values if v in accepted and v != REPEAT}
         if len(content) == 1:
-            return Heard(content.pop(), utterance)
+            answer = content.pop()
+            if answer == "no" and _denies_one_thing(self._normalize(utterance)):
+                return Heard(answer, utterance, PARTIAL_NO_CONFIDENCE)
+            return Heard(answer, utterance)
         if not content and REPEAT in values:
             return Heard(REPEAT, utterance)
         return Heard(None, utterance)  # nothing, a value this question does not take, or yes+no at once
@@ -138,6 +148,10 @@ def _counts(text: str, start: int, length: int, whole: str, matched_to: int) -> 
     # は is also the topic particle: 「今日はいい天気」 holds はい without meaning yes. A phrase
     # starting with は counts only at the start of a segment (after a pause, comma or space).
     return not (text[start] == "は" and start > 0)
+
+
+def _denies_one_thing(text: str) -> bool:
+    return any(m.start() > 0 and not text[:m.end()].endswith(_EVERYTHING) for m in _DENIED_PARTICLE.finditer(text))
 
 
 def _is_kanji(text: str) -> bool:

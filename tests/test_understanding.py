@@ -8,8 +8,11 @@ from hypothesis import strategies as st
 
 from kiosk.asr.base import Recognition
 from kiosk.content import Content
+from kiosk.dialog import Dialog
 from kiosk.normalize import Normalizer
+from kiosk.settings import DialogSettings, SiteSettings
 from kiosk.understanding import Understanding
+from tests.fakes import FakeClock
 
 YES_NO = ("yes", "no", "unknown", "repeat", "emergency")
 SIDE = ("right", "left", "both", "unknown", "repeat", "emergency")
@@ -93,6 +96,36 @@ def test_everyday_phrasings(understanding: Understanding, said: str, accepted: t
 
 
 PLACE = ("leg", "thigh", "back", "knee", "unknown", "repeat", "emergency")
+
+
+@pytest.mark.parametrize(("said", "sure"), [
+    ("いいえ", True), ("いいえ、ありません", True), ("ないです", True), ("何もないです", True), ("なにもない", True),
+    ("特にない", True), ("どちらもありません", True), ("全然ない", True),
+    ("しびれはないです", False), ("漏れることはない", False), ("痛みはありません", False), ("足にはない", False),
+    ("いいえ、しびれはないです", False),
+])
+def test_a_no_that_denies_one_thing_is_not_sure(understanding: Understanding, said: str, sure: bool) -> None:
+    # 「最近、おしっこや便が出にくくなった、または漏れてしまうことがありますか」: 「漏れることはない」 says nothing of
+    # a bladder that will not empty (cauda equina). Below confirm_no_below the dialog asks again, and a second
+    # such answer is recorded as unknown, never as no.
+    heard = understanding.understand(said, YES_NO)
+    assert heard.answer == "no"
+    assert (heard.confidence >= DialogSettings().confirm_no_below) == sure
+
+
+def test_a_partial_denial_of_a_red_flag_typed_twice_is_recorded_as_unknown(content: Content,
+                                                                             understanding: Understanding) -> None:
+    dialog = Dialog(content, SiteSettings(), DialogSettings(), FakeClock(), "test")
+    dialog.start()
+    while True:
+        ask = dialog._turn.question.id if dialog._turn else None  # noqa: SLF001 - the question being asked
+        if ask == "rf_bladder":
+            break
+        dialog.hear(understanding.understand("いいえ", YES_NO))
+    again = dialog.hear(understanding.understand("漏れることはない", YES_NO))
+    assert "rf_bladder" not in dialog.answers and any(getattr(a, "question_id", None) == "rf_bladder" for a in again)
+    dialog.hear(understanding.understand("漏れることはないです", YES_NO))
+    assert dialog.answers["rf_bladder"] == "unknown"
 
 
 @pytest.mark.parametrize(("said", "expected"), [
