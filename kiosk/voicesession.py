@@ -23,6 +23,8 @@ from kiosk.staff_alert import StaffAlert
 from kiosk.textsession import action_event
 from kiosk.understanding import Heard, Understanding
 
+UNDERSTOOD = "understood"
+"""The answer value of 「わかりました」, asked for only by the emergency prompt."""
 log = logging.getLogger(__name__)
 
 # Markers for "nothing was said" and "no more audio will come" (e.g. the replay files ran out).
@@ -217,7 +219,9 @@ class VoiceSession:
             self.alert.send()
 
     def _repeat_until_acknowledged(self, action: Emergency) -> None:
-        grammar = self.dialog.content.phrases.grammar(("yes", "no"))
+        phrases = self.dialog.content.phrases
+        # 「わかりましたら、はい」 is often answered 「わかりました」; a grammar without that value still takes はい.
+        grammar = phrases.grammar(tuple(v for v in ("yes", "no", UNDERSTOOD) if v in phrases.by_answer))
         repeats = 0
         told_alert_failed = False
         while self.emergency_repeats == 0 or repeats < self.emergency_repeats:
@@ -244,7 +248,7 @@ class VoiceSession:
                 if not self.source.recover():
                     return
                 listened = Listened(None, None, None, None, 0.0)
-            if listened.recognition is not None and listened.recognition.answer == "yes":
+            if listened.recognition is not None and listened.recognition.answer in ("yes", UNDERSTOOD):
                 # At home nobody has been called yet: 「はい」 only means the prompt was understood.
                 self._say_text("emergency_acknowledged" if action.alert_staff else "emergency_acknowledged_home")
                 return

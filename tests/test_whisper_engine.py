@@ -281,3 +281,19 @@ def test_out_of_grammar_words_in_noise_are_unknown(engine: object, phrases: Answ
     out = listened(engine, grammar_for(phrases, "yes"), in_white_noise(name))
     assert out.recognition is not None, "the endpointer must hear the words in the noise"
     assert out.recognition.answer == UNKNOWN, f"{name} in white noise was taken as {out.recognition.answer}"
+
+
+@pytest.mark.parametrize(("text", "answer"), [("わかりました", "understood"), ("はい", "yes"), ("いいえ", "no")])
+def test_the_emergency_acknowledgement_takes_wakarimashita(engine: object, phrases: AnswerPhrases, text: str,
+                                                             answer: str) -> None:
+    # 「わかりましたら、はい、とお答えください」 is answered 「わかりました」 as often as 「はい」; before, that was not
+    # understood and the long emergency prompt started again. Spoken here by Open JTalk (mei).
+    tts = pytest.importorskip("pyopenjtalk", reason="needs pyopenjtalk-plus: scripts/setup-env.sh voices")
+    soxr = pytest.importorskip("soxr")
+    audio, rate = tts.tts(text)
+    samples = soxr.resample(np.asarray(audio, dtype=np.float64) / 32768.0, rate, RATE)
+    samples = samples / max(1e-9, float(np.abs(samples).max())) * 0.5
+    pad = np.zeros(int(0.5 * RATE))
+    pcm = (np.concatenate([pad, samples, pad]) * 32767).astype("<i2").tobytes()
+    result = hear(engine, phrases.grammar(("yes", "no", "understood")), pcm)
+    assert result.answer == answer, result
