@@ -177,8 +177,8 @@ def _default_config(env: dict[str, str]) -> Path | None:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
+        # A byte-order mark (Windows Notepad's "UTF-8") is not TOML, but the file is otherwise fine.
+        return tomllib.loads(path.read_bytes().removeprefix(b"\xef\xbb\xbf").decode("utf-8"))
     except FileNotFoundError:
         raise SettingsError(f"settings file {path} does not exist; create it or drop --config") from None
     except UnicodeDecodeError as exc:
@@ -220,7 +220,11 @@ def _convert(origin: str, section: str, name: str, default: Any, value: Any) -> 
                 return words[value.strip().lower()]
             raise SettingsError(f"{where} must be true or false (a TOML boolean, without quotes); got {value!r}")
         if isinstance(default, Path) or (default is None and name in _PATHS):
-            return Path(str(value)).expanduser()
+            try:
+                return Path(str(value)).expanduser()
+            except RuntimeError:  # ~someone who is not a user here
+                raise SettingsError(f"{where} is {value!r}, but that user's home folder is unknown here; "
+                                    "write the full path") from None
         if isinstance(default, tuple):
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise SettingsError(f"{where} must be a list of strings, e.g. [\"/usr/bin/notify\", \"staff\"]")

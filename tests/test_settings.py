@@ -112,3 +112,17 @@ def test_an_empty_kiosk_config_means_no_settings_file_even_where_one_is_installe
     monkeypatch.setenv("HOME", str(tmp_path))
     assert load_settings(None, environ={"KIOSK_CONFIG": ""}).site.mode == "home"
     assert load_settings(None, environ={}).site.mode == "clinic", "unset: the installed file is read"
+
+
+def test_a_settings_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    # Windows Notepad saves "UTF-8" with a BOM; tomllib alone says only "Invalid statement (at line 1, column 1)".
+    config = tmp_path / "kiosk.toml"
+    config.write_bytes(b"\xef\xbb\xbf# \xe8\xa8\xad\xe5\xae\x9a\n[dialog]\nmax_reprompts = 3\n")
+    assert load_settings(config, environ={}).dialog.max_reprompts == 3
+
+
+def test_a_path_under_an_unknown_users_home_is_explained(tmp_path: Path) -> None:
+    config = tmp_path / "kiosk.toml"
+    config.write_text('[models]\nvosk_model = "~nosuchuser-kiosk/models/vosk"\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match="home folder is unknown here; write the full path"):
+        load_settings(config, environ={})
