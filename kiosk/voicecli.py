@@ -99,7 +99,7 @@ def run_voice(args: argparse.Namespace, settings: Settings, *, microphone: Any =
     from kiosk.engines import load_recognizer  # noqa: PLC0415
     from kiosk.output import SpeakerOutput  # noqa: PLC0415
     from kiosk.sources import MicrophoneSource  # noqa: PLC0415
-    from kiosk.tts.live import choose_live_renderer  # noqa: PLC0415
+    from kiosk.tts.live import LazyLiveRenderer, choose_live_renderer  # noqa: PLC0415
 
     parts = load_parts(settings)
     if parts.missing_emergency_audio:
@@ -116,7 +116,9 @@ def run_voice(args: argparse.Namespace, settings: Settings, *, microphone: Any =
         output = SpeakerOutput(settings.listen.output_device or None)
     events = _event_printer(getattr(args, "events", False), _is_terminal(sys.stdout))
     store = SessionStore(settings.storage.database)
-    live = choose_live_renderer()
+    # Every text pre-rendered (the normal case): the live voice is loaded only if one is ever missing.
+    texts = parts.content.prompt_texts()
+    live = LazyLiveRenderer() if all(parts.library.fresh(pid) for pid in texts) else choose_live_renderer()
     keyboard = keyboard_reader(sys.stdin if stdin is None else stdin, settings.site.fallback,
                                settings.listen.no_input or None)
     if keyboard is None and settings.site.fallback == "keyboard":

@@ -113,3 +113,20 @@ def test_missing_voice_names_the_install_command(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setitem(sys.modules, "pyopenjtalk", None)  # makes `import pyopenjtalk` fail
     with pytest.raises(ModelError, match=r"scripts/setup-env.sh voices"):
         kana_reading("はい")
+
+
+def test_the_live_voice_is_loaded_only_when_a_text_has_no_prerendered_audio() -> None:
+    # Open JTalk's dictionary costs ~58 MB resident; with every prompt pre-rendered it is never needed.
+    from kiosk.tts.live import LazyLiveRenderer
+
+    chosen: list[str] = []
+
+    def choose() -> object:
+        chosen.append("voice")
+        return lambda text: text.encode()
+
+    live = LazyLiveRenderer(choose)  # type: ignore[arg-type]
+    assert chosen == [], "nothing is loaded at start-up"
+    assert live("はい") == "はい".encode() and live("いいえ") == "いいえ".encode()
+    assert chosen == ["voice"], "chosen once, at the first text that needs it"
+    assert LazyLiveRenderer(lambda: None)("はい") is None, "no voice at all: the text is shown only"

@@ -43,6 +43,22 @@ def choose_live_renderer() -> Callable[[str], bytes | None] | None:
         return None
 
 
+class LazyLiveRenderer:
+    """The live voice, chosen at its first use. With every prompt pre-rendered that is never, and Open JTalk's
+    dictionary (about 58 MB resident) is not loaded on a Raspberry Pi for nothing."""
+
+    def __init__(self, choose: Callable[[], Callable[[str], bytes | None] | None] = choose_live_renderer) -> None:
+        self._choose = choose
+        self._renderer: Callable[[str], bytes | None] | None = None
+        self._chosen = False
+
+    def __call__(self, text: str) -> bytes | None:
+        if not self._chosen:
+            self._chosen = True
+            self._renderer = self._choose()
+        return self._renderer(text) if self._renderer is not None else None
+
+
 class Pyttsx3Renderer:
     """pyttsx3 rendered to a WAV file and read back as canonical PCM."""
 
