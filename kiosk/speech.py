@@ -14,7 +14,7 @@ REQUIRED_TEXTS = (
     "emergency_clinic", "emergency_repeat", "emergency_acknowledged", "emergency_acknowledged_home",
     "emergency_alert_failed", "departments_intro",
     "departments_outro", "reasons_intro", "advice_intro", "see_doctor_intro", "closing", "incomplete",
-    "microphone_lost", "microphone_back", "ended_unanswered", "interim_intro",
+    "microphone_lost", "microphone_back", "model_missing", "ended_unanswered", "interim_intro",
     "confirm_help",
 )
 

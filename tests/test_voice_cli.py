@@ -224,3 +224,56 @@ def test_an_unsure_call_for_help_at_the_invitation_is_confirmed_first(tmp_path: 
         assert kinds[asked + 1] == "emergency", texts
     else:
         assert "emergency" not in kinds and "ask" not in kinds, kinds
+
+
+@pytest.mark.vosk
+def test_a_service_started_before_its_model_says_so_once_and_starts_when_it_arrives(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    import numpy as np
+
+    import kiosk.engines as engines
+    from kiosk.audio.microphone import Microphone
+    from kiosk.audio.wav import read_wav
+    from kiosk.datafiles import data_dir
+    from kiosk.errors import ModelError
+    from kiosk.output import RecordingOutput
+    from kiosk.voicecli import MODEL_CHECK_SECONDS, run_voice
+    from tests.test_faults_voice import FakeSoundDevice, run_within
+
+    # A new Pi: the service starts before `kiosk models install` has run. It has no screen, so it says so
+    # aloud, once, and waits for the model instead of restarting every 10 s in silence; then it starts.
+    real_load = engines.load_recognizer
+    attempts: list[int] = []
+
+    def load(models: Any, language: str = "ja") -> Any:
+        attempts.append(1)
+        if len(attempts) <= 3:
+            raise ModelError("the Vosk model folder /var/lib/kiosk/models/vosk does not exist")
+        return real_load(models, language=language)
+
+    monkeypatch.setattr(engines, "load_recognizer", load)
+    slept: list[float] = []
+    output = RecordingOutput()
+    microphone = Microphone(backend=FakeSoundDevice(np.zeros((16000 * 4, 1), np.float32), failures=[8.0],
+                                                    absent_for=None), stall_seconds=10.0)
+    args = argparse.Namespace(events=False, once=False)
+    with caplog.at_level(logging.WARNING):
+        code = run_within(120, lambda: run_voice(args, voice_settings(tmp_path), microphone=microphone,
+                                                 output=output, retry_sleep=slept.append, stdin=io.StringIO()))
+    notice = read_wav(data_dir("audio_prompts") / "speech.model_missing.wav").audio
+    played = [pcm for _, pcm in output.played]
+    assert played.count(notice) == 1, "said once, not at every look for the model"
+    assert played.index(notice) == 0 and len(played) > 1, "then the kiosk started: the invitation followed"
+    assert slept[:3] == [MODEL_CHECK_SECONDS] * 3 and len(attempts) == 4
+    assert "waits for the model" in caplog.text and "the speech model is there now" in caplog.text
+    assert code in (0, 75)
+
+
+def test_at_a_terminal_a_missing_model_is_an_error_message_not_a_wait(tmp_path: Path) -> None:
+    env = {**os.environ, "KIOSK_CONFIG": "", "KIOSK_DB": str(tmp_path / "s.db"),
+           "KIOSK_VOSK_MODEL": str(tmp_path / "no-model"), "KIOSK_ENGINE": "vosk"}
+    proc = subprocess.run([sys.executable, "-m", "kiosk", "--once"], capture_output=True, text=True, env=env,
+                          timeout=120, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "no-model" in proc.stderr
