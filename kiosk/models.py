@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import logging
 import shutil
 import sys
 import tempfile
@@ -24,6 +25,8 @@ from typing import Any
 from kiosk.asr.vosk_engine import check_language
 from kiosk.errors import ModelError
 from kiosk.yamlfile import Fields, load_yaml
+
+log = logging.getLogger(__name__)
 
 MANIFEST = Path(__file__).resolve().parent / "model_manifest.yaml"
 Progress = Callable[[int, int | None], None]
@@ -147,8 +150,15 @@ class StderrProgress:
         sys.stderr.flush()
 
 
-def _offline_hint(name: str) -> str:
-    return f"download the zip on another machine and run `kiosk models install {name} --from-zip FILE`"
+def _offline_hint(name: str, spec: ModelSpec | None = None) -> str:
+    command = f"`kiosk models install {name} --from-zip FILE`"
+    if spec is not None and spec.url is None:
+        # Nothing to download from: say which files the zip must hold, so the right folder is zipped.
+        files = ", ".join(f.path for f in spec.files)
+        return (f"on another machine, zip a folder holding the {spec.engine} model's files ({files}; a "
+                f"CTranslate2 conversion of {name}, e.g. faster-whisper's) and run {command}")
+    where = f"download {spec.url} " if spec is not None and spec.url else "download the zip "
+    return f"{where}on another machine and run {command}"
 
 
 def _open_url(url: str, name: str, timeout: float) -> Any:
@@ -252,6 +262,10 @@ def install_model(
     if final.is_dir() and not verify_model(final, spec):
         return final
     dest_dir.mkdir(parents=True, exist_ok=True)
+    # A power cut or a kill in an earlier install leaves its hidden staging folder (~150 MB on an SD card).
+    for stale in dest_dir.glob(f".{name}.installing-*"):
+        log.warning("removing %s, left by an install that did not finish", stale)
+        shutil.rmtree(stale, ignore_errors=True)
     _check_space(dest_dir, spec)
     staging = Path(tempfile.mkdtemp(dir=dest_dir, prefix=f".{name}.installing-"))
     try:
@@ -261,7 +275,7 @@ def install_model(
         if zip_path is None:
             source = url or spec.url
             if source is None:
-                raise ModelError(f"{name} has no download address; {_offline_hint(name)}")
+                raise ModelError(f"{name} has no download address; {_offline_hint(name, spec)}")
             zip_path = staging / "download.zip.partial"
             download(source, zip_path, name, progress or StderrProgress(f"downloading {name}"))
         model = staging / "model"
@@ -271,7 +285,7 @@ def install_model(
             listed = "; ".join(str(p) for p in problems[:5])
             raise ModelError(
                 f"the {name} files do not match the manifest ({listed}); nothing was "
-                f"installed. Download the zip again, or {_offline_hint(name)}"
+                f"installed. Download the zip again, or {_offline_hint(name, spec)}"
             )
         if spec.engine == "vosk":
             check_language(model, spec.language, f"kiosk models install {name} --from-zip FILE")

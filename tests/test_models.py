@@ -247,6 +247,20 @@ def test_install_from_a_zip_file(tmp_path: Path) -> None:
     assert verify_model(installed, MANIFEST["tiny-ja"]) == []
 
 
+def test_an_install_cut_off_by_a_power_cut_leaves_nothing_behind_the_next_one(tmp_path: Path) -> None:
+    # A killed install cannot clean up after itself; its hidden staging folder would stay on the SD card.
+    models = tmp_path / "models"
+    stale = models / ".tiny-ja.installing-abc123"
+    (stale / "model").mkdir(parents=True)
+    (stale / "download.zip.partial").write_bytes(b"\0" * 1000)
+    other = models / ".other-model.installing-xyz"  # another model's install is not touched
+    other.mkdir()
+    archive = tmp_path / "tiny.zip"
+    archive.write_bytes(zip_of(FILES))
+    install_model("tiny-ja", models, from_zip=archive, manifest=MANIFEST)
+    assert sorted(p.name for p in models.iterdir()) == [".other-model.installing-xyz", "tiny-ja"]
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -278,8 +292,9 @@ def test_a_model_in_the_wrong_language_is_not_installed(tmp_path: Path) -> None:
 
 
 def test_a_model_without_a_download_address_needs_a_zip(tmp_path: Path) -> None:
-    with pytest.raises(ModelError, match="has no download address.*--from-zip"):
+    with pytest.raises(ModelError, match="has no download address.*--from-zip") as err:
         install_model("whisper-base", tmp_path)
+    assert "model.bin" in str(err.value) and "tokenizer.json" in str(err.value), "which files the zip must hold"
 
 
 def test_an_unknown_model_name_lists_the_known_ones(tmp_path: Path) -> None:
