@@ -283,17 +283,30 @@ def test_out_of_grammar_words_in_noise_are_unknown(engine: object, phrases: Answ
     assert out.recognition.answer == UNKNOWN, f"{name} in white noise was taken as {out.recognition.answer}"
 
 
-@pytest.mark.parametrize(("text", "answer"), [("わかりました", "understood"), ("はい", "yes"), ("いいえ", "no")])
+@pytest.mark.parametrize(("text", "answer"), [("わかりました", "understood"), ("はい", "yes"), ("いいえ", "no"),
+                                              ("わかりませんでした", "unknown")])
 def test_the_emergency_acknowledgement_takes_wakarimashita(engine: object, phrases: AnswerPhrases, text: str,
                                                              answer: str) -> None:
     # 「わかりましたら、はい、とお答えください」 is answered 「わかりました」 as often as 「はい」; before, that was not
-    # understood and the long emergency prompt started again. Spoken here by Open JTalk (mei).
+    # understood and the long emergency prompt started again. 「わかりませんでした」 must not stop it.
+    result = hear(engine, phrases.grammar(("yes", "no", "understood")), jtalk(text))
+    assert result.answer == answer, result
+
+
+@pytest.mark.parametrize(("text", "answer"), [("一日前", "yesterday"), ("昨日", "yesterday"), ("数日前", "days")])
+def test_one_day_ago_said_aloud_is_yesterday_not_a_few_days(engine: object, phrases: AnswerPhrases, text: str,
+                                                             answer: str) -> None:
+    # Sudden one-sided weakness since yesterday is an emergency, since a few days urgent.
+    result = hear(engine, grammar_for(phrases, "yesterday"), jtalk(text))
+    assert result.answer == answer, result
+
+
+def jtalk(text: str) -> bytes:
+    """`text` spoken by Open JTalk (mei), padded, as canonical PCM."""
     tts = pytest.importorskip("pyopenjtalk", reason="needs pyopenjtalk-plus: scripts/setup-env.sh voices")
     soxr = pytest.importorskip("soxr")
     audio, rate = tts.tts(text)
     samples = soxr.resample(np.asarray(audio, dtype=np.float64) / 32768.0, rate, RATE)
     samples = samples / max(1e-9, float(np.abs(samples).max())) * 0.5
     pad = np.zeros(int(0.5 * RATE))
-    pcm = (np.concatenate([pad, samples, pad]) * 32767).astype("<i2").tobytes()
-    result = hear(engine, phrases.grammar(("yes", "no", "understood")), pcm)
-    assert result.answer == answer, result
+    return (np.concatenate([pad, samples, pad]) * 32767).astype("<i2").tobytes()
