@@ -29,8 +29,11 @@ _KANA = re.compile(r"[\u3041-\u309f]+")
 # 「しびれはない」「漏れることはない」 deny one thing; a question may ask about several (「しびれる、または口が
 # ゆがむ」「出にくい、または漏れる」), so such a "no" is not sure: a safety question is asked again, and a second
 # one like it is recorded as unknown. 「何もない」「特にない」 deny everything and are sure.
-_DENIED_PARTICLE = re.compile(r"(?:は|が|も)(?=ない|なかった|ありません)")
-_EVERYTHING = ("何も", "なにも", "どれも", "どちらも", "どっちも", "どこも", "いずれも", "誰も", "だれも")
+_DEGREE = "特に|とくに|全然|ぜんぜん|別に|べつに|全く|まったく|あまり|あんまり|そんなに|一度も|一回も"
+_DENIED_PARTICLE = re.compile(rf"(?:は|が|も)(?:{_DEGREE})?(?=ない|なかった|ありません)")
+# Words before the particle that make the denial whole: 「何もない」「そんなことはない」「一度もない」「今はない」.
+_EVERYTHING = ("何", "なに", "何に", "なんに", "どれ", "どちら", "どっち", "どこ", "いずれ", "誰", "だれ", "それ",
+               "そんなこと", "そういうこと", "そんな", "一度", "一回", "特に", "とくに", "別に", "今", "いま")
 PARTIAL_NO_CONFIDENCE = 0.7
 """Below DialogSettings.confirm_no_below (0.85): asked again on a safety question, never recorded as no."""
 
@@ -151,7 +154,7 @@ def _counts(text: str, start: int, length: int, whole: str, matched_to: int) -> 
 
 
 def _denies_one_thing(text: str) -> bool:
-    return any(m.start() > 0 and not text[:m.end()].endswith(_EVERYTHING) for m in _DENIED_PARTICLE.finditer(text))
+    return any(m.start() > 0 and not text[:m.start()].endswith(_EVERYTHING) for m in _DENIED_PARTICLE.finditer(text))
 
 
 def _is_kanji(text: str) -> bool:

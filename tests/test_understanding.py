@@ -38,6 +38,7 @@ def understanding(content: Content) -> Understanding:
     ("今日", DURATION, "today"), ("２、３日前", DURATION, "days"), ("きのうから", DURATION, "yesterday"),
     ("1日前", DURATION, "yesterday"),
     ("昨日の夜から", DURATION, "yesterday"), ("ゆうべから", DURATION, "yesterday"), ("11日前", DURATION, "days"),
+    ("一日くらい前", DURATION, "yesterday"), ("1日ほど前", DURATION, "yesterday"), ("十一日前", DURATION, "days"),
     ("３週間", DURATION, "weeks"), ("半年くらい", DURATION, "months"), ("２年前から", DURATION, "months"),
 ])
 def test_understood(understanding: Understanding, said: str, accepted: tuple[str, ...], expected: str) -> None:
@@ -100,9 +101,11 @@ PLACE = ("leg", "thigh", "back", "knee", "unknown", "repeat", "emergency")
 
 @pytest.mark.parametrize(("said", "sure"), [
     ("いいえ", True), ("いいえ、ありません", True), ("ないです", True), ("何もないです", True), ("なにもない", True),
-    ("特にない", True), ("どちらもありません", True), ("全然ない", True),
+    ("特にない", True), ("どちらもありません", True), ("全然ない", True), ("そんなことはありません", True),
+    ("特にはない", True), ("一度もない", True), ("一回もない", True), ("何にもない", True), ("今はない", True),
     ("しびれはないです", False), ("漏れることはない", False), ("痛みはありません", False), ("足にはない", False),
-    ("いいえ、しびれはないです", False),
+    ("いいえ、しびれはないです", False), ("しびれは特にない", False), ("しびれは全然ない", False),
+    ("しびれはまったくありません", False),
 ])
 def test_a_no_that_denies_one_thing_is_not_sure(understanding: Understanding, said: str, sure: bool) -> None:
     # 「最近、おしっこや便が出にくくなった、または漏れてしまうことがありますか」: 「漏れることはない」 says nothing of
