@@ -39,7 +39,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"kiosk: {exc}", file=sys.stderr)
         return 2
     except Stopped:
-        return 0
+        # The kiosk stopped by its service manager ends cleanly; any other command (a model install) did not
+        # finish, and says so with the usual status of a SIGTERM.
+        return 0 if args.func is _run else 128 + signal.SIGTERM
     except KeyboardInterrupt:
         return 130
     except OSError as exc:

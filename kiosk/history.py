@@ -65,7 +65,14 @@ class SessionStore:
     def save(self, record: dict[str, Any]) -> int:
         """Store a session record, after any that could not be stored before; StorageError if the database is
         locked, read-only or the disk is full (the record is then kept in `unsaved` for the next save)."""
-        pending = [*self.unsaved, record]
+        return self._write([*self.unsaved, record])
+
+    def flush(self) -> None:
+        """Write the records kept in `unsaved`, if any: on the way out, when no new record comes."""
+        if self.unsaved:
+            self._write(list(self.unsaved))
+
+    def _write(self, pending: list[dict[str, Any]]) -> int:
         try:
             conn = self._connect()
         except StorageError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import subprocess
 
@@ -35,13 +36,17 @@ class StaffAlert:
         self.sent += 1
         return True
 
-    def failed(self) -> bool:
+    def failed(self, wait: float = 0.0) -> bool:
         """The last alert did not reach anyone as far as can be told: it could not start, or its command has
-        ended with a non-zero status (a pager that could not connect). Never waits for a running command."""
+        ended with a non-zero status (a pager that could not connect). Waits up to `wait` seconds for a command
+        still running (0: not at all); one still running then is not a failure."""
         if self._start_failed:
             return True
         if self._process is None:
             return False
+        if wait > 0:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._process.wait(timeout=wait)
         status = self._process.poll()
         if status is not None and status != 0:
             if not self._reported:

@@ -25,6 +25,9 @@ from kiosk.understanding import Heard, Understanding
 
 UNDERSTOOD = "understood"
 """The answer value of 「わかりました」, asked for only by the emergency prompt."""
+ALERT_WATCH_SECONDS = 30.0
+"""After an acknowledged emergency in a clinic: how long the staff pager is watched for a failure (a network
+timeout) that must still be told to the person."""
 log = logging.getLogger(__name__)
 
 # Markers for "nothing was said" and "no more audio will come" (e.g. the replay files ran out).
@@ -94,11 +97,17 @@ class VoiceSession:
                 self._decided_at = self.clock.monotonic()
                 actions = self.dialog.no_input() if heard is NO_INPUT else self.dialog.hear(heard)
         except KeyboardInterrupt:
-            # Ctrl-C, or SIGTERM from systemctl stop/restart: the answers given so far are still saved.
+            # Ctrl-C, or SIGTERM from systemctl stop/restart: the answers given so far are still saved, and
+            # records kept in memory after a failed save are tried once more.
             record = self.dialog.interrupted()
             if record is not None:
                 self.events({"type": "ended", "reason": "stopped"})
                 self._save(record)
+            elif self.store is not None and self.store.unsaved:
+                try:
+                    self.store.flush()
+                except StorageError as exc:
+                    log.error("%s", exc)
             raise
 
     # --- listening ---
@@ -175,6 +184,13 @@ class VoiceSession:
         ask: Ask | None = None
         emergency: Emergency | None = None
         first_audio = True
+        if not any(isinstance(a, Emergency) for a in actions):
+            # The record first, then the minute of outcome speech: a stop (systemctl restart) while it is
+            # spoken must not lose it. Not before an emergency prompt, which nothing may delay: that record is
+            # saved as soon as the prompt has started.
+            for action in actions:
+                if isinstance(action, (Finished, Ended)):
+                    self._save(action.record)
         for action in actions:
             if isinstance(action, Emergency):
                 self._emergency(action)
@@ -185,9 +201,8 @@ class VoiceSession:
                 self._fallback(action)
             elif isinstance(action, Finished):
                 self.finished = action
-                self._save(action.record)
-            elif isinstance(action, Ended):
-                self._save(action.record)
+                if emergency is not None:
+                    self._save(action.record)
             elif isinstance(action, (Say, Ask)):
                 started = self.voice.start(action.prompts, action.text)
                 if first_audio:
@@ -251,6 +266,12 @@ class VoiceSession:
             if listened.recognition is not None and listened.recognition.answer in ("yes", UNDERSTOOD):
                 # At home nobody has been called yet: 「はい」 only means the prompt was understood.
                 self._say_text("emergency_acknowledged" if action.alert_staff else "emergency_acknowledged_home")
+                if action.alert_staff and not told_alert_failed and self.alert.failed(wait=ALERT_WATCH_SECONDS):
+                    # 「スタッフや救急隊が来るまで…」 was just said: a pager that gives up later must not leave the
+                    # person waiting for nobody.
+                    self.events({"type": "error", "kind": "staff_alert",
+                                 "message": "the staff alert command failed after the prompt was acknowledged"})
+                    self._say_text("emergency_alert_failed")
                 return
             repeats += 1
             self.events({"type": "emergency", "text": action.text, "reasons": list(action.reasons),

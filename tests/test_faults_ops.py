@@ -143,3 +143,22 @@ def test_a_file_problem_no_part_reported_is_one_line_of_advice_not_a_traceback(
     assert cli.main(["history"]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"kiosk: {error.filename}: ") and advice in err and "Traceback" not in err
+
+
+def test_sigterm_ends_the_kiosk_cleanly_but_an_interrupted_command_is_not_a_success(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # systemd stops the kiosk with SIGTERM (exit 0: a clean stop); a killed `kiosk models install` did not finish.
+    import kiosk.__main__ as cli
+    from kiosk.errors import Stopped
+
+    def stopped_history(*_: object) -> int:
+        raise Stopped
+
+    def stopped_session(*_: object) -> int:
+        raise Stopped
+
+    monkeypatch.setenv("KIOSK_CONFIG", "")
+    monkeypatch.setattr(cli, "_history", stopped_history)
+    monkeypatch.setattr(cli, "_run", stopped_session)
+    assert cli.main(["history"]) == 143
+    assert cli.main(["--text"]) == 0

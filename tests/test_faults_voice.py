@@ -35,7 +35,7 @@ from kiosk.audio.wav import read_wav
 from kiosk.content import Content
 from kiosk.datafiles import data_dir
 from kiosk.dialog import Dialog
-from kiosk.errors import AudioError
+from kiosk.errors import AudioError, Stopped, StorageError
 from kiosk.history import SessionStore
 from kiosk.normalize import Normalizer
 from kiosk.output import RecordingOutput
@@ -390,6 +390,52 @@ def test_a_staff_alert_that_cannot_start_is_said_and_the_person_told_to_call_119
     assert any(e["type"] == "error" and e["kind"] == "staff_alert" for e in run.events)
     assert said[-1] == ko_content.speech["emergency_acknowledged"]
     assert "could not be started" in caplog.text
+
+
+def test_a_pager_that_fails_after_the_acknowledgement_is_still_said(
+        ko_content: Content, engine: VoskRecognizer) -> None:
+    # 「スタッフや救急隊が来るまで…待ってください」 has been said when a pager times out a few seconds later.
+    pager = (sys.executable, "-c", "import time; time.sleep(3); raise SystemExit(3)")
+    site = SiteSettings(mode="clinic", staff_alert_command=pager, fallback="none")
+    run = build(ko_content, engine, FileSource([YES_WAV, YES_WAV]), site=site)
+    finished = run.session.run()
+    assert isinstance(finished, Finished) and finished.outcome.level == "emergency"
+    said = run.said()
+    assert said[-2:] == [ko_content.speech["emergency_acknowledged"], ko_content.speech["emergency_alert_failed"]]
+
+
+def test_a_stop_while_the_outcome_is_spoken_keeps_the_record(ko_content: Content, engine: VoskRecognizer,
+                                                             tmp_path: Path) -> None:
+    # systemctl restart during the minute of outcome speech: the record is saved before the speech starts.
+    class StoppedWhileSpeaking(RecordingOutput):
+        def start(self, pcm: bytes) -> None:
+            raise Stopped
+
+    store = SessionStore(tmp_path / "s.db")
+    run = build(ko_content, engine, FileSource([]), output=StoppedWhileSpeaking(), store=store)
+    answers = {"side": "left"}
+    outcome = ko_content.outcomes.compose(ko_content.rules.triage(answers), answers)
+    with pytest.raises(Stopped):
+        run.session._perform([Say(outcome.speech, ("level.consult",), "outcome"), Finished(outcome, RECORD)])  # noqa: SLF001
+    assert [r["level"] for r in store.recent()] == ["consult"]
+
+
+def test_records_kept_in_memory_are_written_on_the_way_out(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    SessionStore(db).save(RECORD)
+    store = SessionStore(db, timeout=0.1)
+    locker = sqlite3.connect(db)
+    locker.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StorageError):
+            store.save({**RECORD, "level": "urgent"})
+    finally:
+        locker.rollback()
+        locker.close()
+    store.flush()
+    assert [r["level"] for r in store.recent()] == ["urgent", "consult"] and not store.unsaved
+    store.flush()  # nothing waiting: nothing written
+    assert len(store.recent()) == 2
 
 
 def test_a_staff_alert_command_that_fails_is_noticed_without_waiting_for_it(tmp_path: Path) -> None:
