@@ -43,13 +43,15 @@ python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
 # What was installed, by what: skip pip when nothing it depends on has changed.
 stamp_file=".venv/.installed-${extras//,/-}"
 stamp="$( { cat pyproject.toml; echo "extras=$extras"; .venv/bin/python --version; } | sha256sum | cut -d' ' -f1)"
-if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp" ] && .venv/bin/python -c 'import kiosk' 2>/dev/null; then
+# -I: the check must not find the kiosk/ folder of this checkout, only what is installed in .venv.
+installed() { [ -x .venv/bin/kiosk ] && .venv/bin/python -I -c 'import kiosk' 2>/dev/null; }
+if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp" ] && installed; then
   exit 0
 fi
 spec="."; [ -n "$extras" ] && spec=".[${extras}]"
 if .venv/bin/python -m pip install -q --upgrade pip >/dev/null && .venv/bin/python -m pip install -q -e "$spec"; then
   echo "$stamp" > "$stamp_file"
-elif compgen -G ".venv/.installed-*" >/dev/null && .venv/bin/python -c 'import kiosk' 2>/dev/null; then
+elif installed; then
   echo "setup: could not update the installed packages (no network?); using the installation made before" >&2
 else
   echo "setup: installing the Python packages failed (see above); this needs the network once" >&2
