@@ -28,6 +28,7 @@ from kiosk.asr.base import UNKNOWN, Grammar, Recognition, Recognizer
 from kiosk.audio.endpoint import Endpointer, EndpointSettings
 from kiosk.clock import SystemClock
 from kiosk.listening import listen
+from kiosk.voicesession import UNDERSTOOD
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,8 @@ def question_grammars(content: Any) -> Callable[[str, bool], Grammar]:
     for question in content.questionnaire.questions:
         for value in question.answers:
             by_value.setdefault(value, content.phrases.grammar(question.answers))
+    if UNDERSTOOD in content.phrases.by_answer:  # the emergency prompt's acknowledgement (はい or わかりました)
+        by_value[UNDERSTOOD] = content.phrases.grammar(("yes", "no", UNDERSTOOD))
 
     def choose(expected: str, oov: bool) -> Grammar:
         if oov or expected in ("yes", "no") or expected not in by_value:
