@@ -20,8 +20,9 @@ _DENIED = ("ではない", "じゃない", "ではありません", "じゃあ�
 # ない is "no" only standing alone (「ないです」), after a particle (「しびれはない」「何もない」) or after an
 # adverb of degree (「特にない」). After a verb or adjective it only negates that word: 「立てない」 and
 # 「力が入らない」 are a *yes* to a question about weakness, so they must never count as "no".
-_NAI_AFTER = ("は", "も", "が", "わ", "特に", "とくに", "全然", "ぜんぜん", "別に", "べつに", "全く", "まったく",
-              "あまり", "あんまり", "そんなに")
+_DEGREE_ADVERBS = ("特に", "とくに", "全然", "ぜんぜん", "別に", "べつに", "全く", "まったく", "あまり", "あんまり",
+                   "そんなに")
+_NAI_AFTER = ("は", "も", "が", "わ", *_DEGREE_ADVERBS)
 # A phrase written in kana only that a negation follows directly is a verb stem: 「うまくいえない」 is "cannot say
 # it" (言えない), a yes to a question about speech, not いえ = "no" and ない = "no".
 _NEGATION = ("ない", "なかっ", "なく", "ませ")
@@ -29,8 +30,8 @@ _KANA = re.compile(r"[\u3041-\u309f]+")
 # 「しびれはない」「漏れることはない」 deny one thing; a question may ask about several (「しびれる、または口が
 # ゆがむ」「出にくい、または漏れる」), so such a "no" is not sure: a safety question is asked again, and a second
 # one like it is recorded as unknown. 「何もない」「特にない」 deny everything and are sure.
-_DEGREE = "特に|とくに|全然|ぜんぜん|別に|べつに|全く|まったく|あまり|あんまり|そんなに|一度も|一回も"
-_DENIED_PARTICLE = re.compile(rf"(?:は|が|も)(?:{_DEGREE})?(?=ない|なかった|ありません)")
+_DENIED_PARTICLE = re.compile(rf"(?:は|が|も)(?:{'|'.join((*_DEGREE_ADVERBS, '一度も', '一回も'))})?"
+                              r"(?=ない|なかった|ありません)")
 # Words before the particle that make the denial whole: 「何もない」「そんなことはない」「一度もない」「今はない」.
 _EVERYTHING = ("何", "なに", "何に", "なんに", "どれ", "どちら", "どっち", "どこ", "いずれ", "誰", "だれ", "それ",
                "そんなこと", "そういうこと", "そんな", "一度", "一回", "特に", "とくに", "別に", "今", "いま")
