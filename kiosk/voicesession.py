@@ -243,9 +243,7 @@ class VoiceSession:
             if action.alert_staff and not told_alert_failed and self.alert.failed():
                 # 「今、スタッフを呼んでいます」 has been said; it must not stay the last word when nobody was paged.
                 told_alert_failed = True
-                self.events({"type": "error", "kind": "staff_alert",
-                             "message": "the staff alert command could not be started or failed"})
-                self._say_text("emergency_alert_failed")
+                self._tell_alert_failed("the staff alert command could not be started or failed")
             self._say_text("emergency_repeat")
             try:
                 chunks = self.source.next_answer("emergency_ack")
@@ -269,14 +267,16 @@ class VoiceSession:
                 if action.alert_staff and not told_alert_failed and self.alert.failed(wait=ALERT_WATCH_SECONDS):
                     # 「スタッフや救急隊が来るまで…」 was just said: a pager that gives up later must not leave the
                     # person waiting for nobody.
-                    self.events({"type": "error", "kind": "staff_alert",
-                                 "message": "the staff alert command failed after the prompt was acknowledged"})
-                    self._say_text("emergency_alert_failed")
+                    self._tell_alert_failed("the staff alert command failed after the prompt was acknowledged")
                 return
             repeats += 1
             self.events({"type": "emergency", "text": action.text, "reasons": list(action.reasons),
                          "staff_alerted": action.alert_staff, "repeat": repeats})
             self.voice.say(action.prompts, action.text)
+
+    def _tell_alert_failed(self, message: str) -> None:
+        self.events({"type": "error", "kind": "staff_alert", "message": message})
+        self._say_text("emergency_alert_failed")
 
     def _fallback(self, action: Fallback) -> None:
         if action.mode == "staff":
