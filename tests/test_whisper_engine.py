@@ -97,19 +97,13 @@ class Heard:
 
 def synthesised(folder: Path, phrases: AnswerPhrases) -> list[Path]:
     """A few clips per answer made with pyopenjtalk, when no committed clips exist."""
-    tts = pytest.importorskip("pyopenjtalk", reason="no clips in tests/audio/ja and pyopenjtalk is missing")
-    soxr = pytest.importorskip("soxr")
     made = []
     texts = [(value, p.text) for value, ps in phrases.by_answer.items() for p in ps[:2] if len(p.text) > 1]
     texts += [("oov", t) for t in ("ありがとうございます", "テレビを見ました", "寒いですね", "お茶をください")]
     for condition, speed in (("clean", 1.0), ("slowed", 0.7)):
         (folder / condition).mkdir(parents=True, exist_ok=True)
         for answer, text in texts:
-            audio, rate = tts.tts(text, speed=speed)
-            samples = soxr.resample(np.asarray(audio, dtype=np.float64) / 32768.0, rate, RATE)
-            samples = samples / max(1e-9, float(np.abs(samples).max())) * 0.5
-            pad = np.zeros(int(0.4 * RATE))
-            pcm = (np.concatenate([pad, samples, pad]) * 32767).astype("<i2").tobytes()
+            pcm = jtalk(text, speed=speed, pad=0.4)
             path = folder / condition / f"{answer}__{text}__mei.wav"
             with wave.open(str(path), "wb") as w:
                 w.setnchannels(1)
@@ -303,12 +297,12 @@ def test_one_day_ago_said_aloud_is_yesterday_not_a_few_days(engine: object, phra
     assert result.answer == answer, result
 
 
-def jtalk(text: str) -> bytes:
-    """`text` spoken by Open JTalk (mei), padded, as canonical PCM."""
+def jtalk(text: str, speed: float = 1.0, pad: float = 0.5) -> bytes:
+    """`text` spoken by Open JTalk (mei) with `pad` seconds of silence on each side, as canonical PCM."""
     tts = pytest.importorskip("pyopenjtalk", reason="needs pyopenjtalk-plus: scripts/setup-env.sh voices")
     soxr = pytest.importorskip("soxr")
-    audio, rate = tts.tts(text)
+    audio, rate = tts.tts(text, speed=speed)
     samples = soxr.resample(np.asarray(audio, dtype=np.float64) / 32768.0, rate, RATE)
     samples = samples / max(1e-9, float(np.abs(samples).max())) * 0.5
-    pad = np.zeros(int(0.5 * RATE))
-    return (np.concatenate([pad, samples, pad]) * 32767).astype("<i2").tobytes()
+    silence = np.zeros(int(pad * RATE))
+    return (np.concatenate([silence, samples, silence]) * 32767).astype("<i2").tobytes()
