@@ -69,7 +69,7 @@ class Finished:
 @dataclass(frozen=True)
 class Ended:
     """The session stopped before an outcome: the record to store, and why ('unanswered': nobody answered any
-    more; 'input_ended': the microphone was lost or the input ran out)."""
+    more; 'input_ended': the microphone was lost or the input ran out; 'stopped': SIGTERM or Ctrl-C)."""
 
     record: dict[str, Any] = field(default_factory=dict)
     reason: str = "unanswered"

@@ -111,13 +111,13 @@ class Dialog:
         """The session ended early (input closed, device lost): say so, and the record of what was answered."""
         return self._stop("incomplete", "input_ended")
 
-    def interrupted(self) -> dict[str, Any] | None:
-        """The record of a session stopped from outside (the service stopped, Ctrl-C) while still asking; None
-        when it had not begun or had already ended, its record saved then."""
+    def interrupted(self) -> Ended | None:
+        """A session stopped from outside (the service stopped, Ctrl-C) while still asking: its record, nothing
+        said; None when it had not begun or had already ended, its record saved then."""
         if self.state is not State.ASKING:
             return None
         self.state, self._turn = State.FINISHED, None
-        return self._record(None, completed=False)
+        return Ended(self._record(None, completed=False), "stopped")
 
     # --- internals ---
 

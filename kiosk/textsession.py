@@ -72,10 +72,10 @@ class TypedSession:
             return self._run(lines, prompt)
         except KeyboardInterrupt:
             # Ctrl-C, or SIGTERM from systemctl stop/restart: the answers given so far are still saved.
-            record = self.dialog.interrupted()
-            if record is not None:
-                self._emit({"type": "ended", "reason": "stopped"})
-                self._save(record)
+            ended = self.dialog.interrupted()
+            if ended is not None:
+                self._emit(action_event(ended))
+                self._save(ended.record)
             raise
 
     def _run(self, lines: TextIO, prompt: Callable[[], None] | None) -> Finished | None:

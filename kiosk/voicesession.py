@@ -99,10 +99,10 @@ class VoiceSession:
         except KeyboardInterrupt:
             # Ctrl-C, or SIGTERM from systemctl stop/restart: the answers given so far are still saved, and
             # records kept in memory after a failed save are tried once more.
-            record = self.dialog.interrupted()
-            if record is not None:
-                self.events({"type": "ended", "reason": "stopped"})
-                self._save(record)
+            ended = self.dialog.interrupted()
+            if ended is not None:
+                self.events(action_event(ended) or {})
+                self._save(ended.record)
             elif self.store is not None and self.store.unsaved:
                 try:
                     self.store.flush()
