@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS sessions (
 _COLUMNS = ("started_at", "duration_s", "channel", "mode", "completed", "level", "departments", "reasons",
             "answers", "turns", "emergency_request", "version")
 _JSON = {"departments", "reasons", "answers", "turns"}
+_INSERT = f"INSERT INTO sessions ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
 
 
 class SessionStore:
@@ -81,9 +82,7 @@ class SessionStore:
         try:
             with conn:
                 for item in pending:
-                    cursor = conn.execute(
-                        f"INSERT INTO sessions ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
-                        _values(item))
+                    cursor = conn.execute(_INSERT, _values(item))
             self.unsaved.clear()
             return int(cursor.lastrowid or 0)
         except sqlite3.Error as exc:
