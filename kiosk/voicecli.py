@@ -104,14 +104,18 @@ def run_voice(args: argparse.Namespace, settings: Settings, *, microphone: Any =
     parts = load_parts(settings)
     if parts.missing_emergency_audio:
         log.warning("no pre-rendered audio for %s; run `kiosk prompts build`", ", ".join(parts.missing_emergency_audio))
+
+    def load() -> Any:
+        return load_recognizer(settings.models, language=parts.content.phrases.language)
+
     once = bool(getattr(args, "once", False))
     try:
-        recognizer = load_recognizer(settings.models, language=parts.content.phrases.language)
+        recognizer = load()
     except ModelError as exc:
         if once or _is_terminal(sys.stdin if stdin is None else stdin):
             raise  # someone at a terminal reads the message and what to do
         output = output if output is not None else _speaker_or_none(settings)
-        recognizer = _wait_for_model(exc, settings, parts, output, retry_sleep)
+        recognizer = _wait_for_model(exc, load, parts, output, retry_sleep)
     try:
         if microphone is None:
             microphone = Microphone(settings.listen.input_device or None)
@@ -160,12 +164,11 @@ MODEL_CHECK_SECONDS = 30.0
 """How often the service looks again for a speech model that is not installed yet."""
 
 
-def _wait_for_model(error: ModelError, settings: Settings, parts: Any, output: Any,
+def _wait_for_model(error: ModelError, load: Callable[[], Any], parts: Any, output: Any,
                     sleep: Callable[[float], None]) -> Any:
     """The service started before its speech model was installed (a new Pi, a model deleted): say so once,
     aloud, since a kiosk at home has no screen, and wait for the model; restarting every few seconds would
     either say it every few seconds or say nothing at all. Starts as soon as the model is there."""
-    from kiosk.engines import load_recognizer  # noqa: PLC0415
     from kiosk.speaking import Voice  # noqa: PLC0415
 
     log.error("%s; the kiosk waits for the model (looking again every %.0f s)", error, MODEL_CHECK_SECONDS)
@@ -178,7 +181,7 @@ def _wait_for_model(error: ModelError, settings: Settings, parts: Any, output: A
     while True:
         sleep(MODEL_CHECK_SECONDS)
         try:
-            recognizer = load_recognizer(settings.models, language=parts.content.phrases.language)
+            recognizer = load()
         except ModelError:
             continue
         log.warning("the speech model is there now; starting")
