@@ -91,10 +91,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse(argv)
     started = time.perf_counter()
     os.environ.setdefault("OMP_NUM_THREADS", str(os.cpu_count() or 1))
-    from bench import footprint, latency, plots, recognition, report, safety, soak, throughput  # noqa: PLC0415
-    from bench.common import load_engine, load_parts_for, settings_for  # noqa: PLC0415
-    from bench.naive import VoskFreeTranscription, whisper_baseline  # noqa: PLC0415
-    from kiosk.settings import Settings  # noqa: PLC0415
+    from bench import footprint, latency, plots, recognition, report, safety, soak, throughput
+    from bench.common import load_engine, load_parts_for, settings_for
+    from bench.naive import VoskFreeTranscription, whisper_baseline
+    from kiosk.settings import Settings
 
     out: Path = args.out
     work = out / "work"
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             settings = settings_for(engine)
             parts = load_parts_for(settings)
             recognizer = load_engine(engine, settings)
-        except Exception as exc:  # noqa: BLE001 - an engine that cannot load is reported, the rest goes on
+        except Exception as exc:
             results["errors"].append(f"{engine}: the engine could not be loaded ({type(exc).__name__}: {exc})")
             log(f"  {engine}: cannot load: {exc}")
             continue
@@ -162,13 +162,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         log(f"[{time.perf_counter() - started:6.0f} s] footprint: fresh processes")
         try:
             results["footprint"] = footprint.run([e for e in args.engines if _loaded(e, results)], 1 if quick else 3)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             results["errors"].append(f"footprint: {type(exc).__name__}: {exc}")
     if "safety" in args.sections:
         results["safety"] = safety.run()
 
     meta["load_end"] = [round(x, 2) for x in os.getloadavg()]
-    import resource  # noqa: PLC0415
+    import resource
 
     usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     meta["cpu_seconds"] = sum(u.ru_utime + u.ru_stime for u in usage)
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 def _engine_info(engine: str, recognizer: Any, settings: Any) -> dict[str, Any]:
     """What was measured: the engine class, its source file as imported (sha256), model, threads, settings."""
-    import hashlib  # noqa: PLC0415
+    import hashlib
 
     model = settings.models.vosk_model if engine == "vosk" else settings.models.whisper_model
     info: dict[str, Any] = {"class": type(recognizer).__name__, "threads": settings.models.threads, "model": str(model)}
@@ -222,7 +222,7 @@ def _naive(engine: str, recognizer: Any, parts: Any, vosk_free: Any, whisper_bas
 
 
 def _plots(results: dict[str, Any], records: dict[str, Any], out: Path, plots: Any) -> dict[str, str]:
-    from bench.latency import PART_NAMES  # noqa: PLC0415
+    from bench.latency import PART_NAMES
 
     files: dict[str, str] = {}
     for engine, data in results.get("recognition", {}).items():
@@ -255,7 +255,7 @@ def _plots(results: dict[str, Any], records: dict[str, Any], out: Path, plots: A
 
 
 def _print_summary(results: dict[str, Any]) -> None:
-    from bench.report import fmt  # noqa: PLC0415
+    from bench.report import fmt
 
     print(f"benchmark: {results['meta']['duration_seconds']:.0f} s")
     for t in results["targets"]:

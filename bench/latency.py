@@ -6,7 +6,7 @@ Parts of a turn (each p50/p95/max per engine):
   decided → first sample     wall time: dialog, prompt audio, until the output started the next prompt;
   speech_end → first sample  the sum: what the person waits from their last word to the kiosk's voice.
 These sessions feed the answers at a microphone's pace (FileSource realtime), so an engine that decides
-during the trailing silence (Whisper, kiosk.listening.SPECULATE_AFTER) shows the time that wins, as live.
+during the trailing silence (Whisper, kiosk.session.listening.SPECULATE_AFTER) shows the time that wins, as live.
 The emergency path separately: the deciding answer's final result → the emergency prompt's first sample
 (measured on the RecordingOutput), next to the session's own figure (VoiceSession.timings).
 """

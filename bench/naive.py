@@ -1,8 +1,8 @@
 """The naive baseline: transcribe freely, then look for the question's answer phrases in the text.
 
 For Vosk this is the same loaded model decoding with its full language model (no grammar), and the words
-(spaces removed) matched with the kiosk's own text understanding (kiosk.understanding, as for typed answers).
-For Whisper the project's own baseline is used: kiosk.asr.whisper_transcribe (free transcription, beam 5,
+(spaces removed) matched with the kiosk's own text understanding (kiosk.dialog.understanding, as for typed answers).
+For Whisper the project's own baseline is used: bench.whisper_transcribe (free transcription, beam 5,
 then the transcript must equal a phrase or contain phrases of exactly one answer).
 """
 
@@ -49,9 +49,9 @@ class VoskFreeTranscription:
 
 
 def whisper_baseline(recognizer: Any, understanding: Any) -> Any:
-    """The project's free-transcription Whisper baseline class (kiosk.asr.whisper_transcribe), or None."""
+    """The project's free-transcription Whisper baseline class (bench.whisper_transcribe), or None."""
     try:
-        from kiosk.asr.whisper_transcribe import WhisperTranscribeRecognizer  # noqa: PLC0415
+        from bench.whisper_transcribe import WhisperTranscribeRecognizer
     except ImportError:
         return None
     return WhisperTranscribeRecognizer

@@ -8,9 +8,9 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from bench.recognition import OOV_ROW  # noqa: E402
+from bench.recognition import OOV_ROW
 
 FIRST = ("yes", "no", "unknown", "repeat", "emergency")
 GROUPS = ("yes", "no", "unknown", "other answer")

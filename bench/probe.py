@@ -48,11 +48,11 @@ def _created() -> float:
 def probe(engine: str, recognise: bool = True) -> dict[str, Any]:
     out: dict[str, Any] = {"engine": engine, "pid": os.getpid()}
     t_import = time.time()
-    from bench.common import load_engine, settings_for  # noqa: PLC0415
-    from kiosk.assembly import build_session, load_parts  # noqa: PLC0415
-    from kiosk.clock import SystemClock  # noqa: PLC0415
-    from kiosk.output import RecordingOutput  # noqa: PLC0415
-    from kiosk.sources import FileSource  # noqa: PLC0415
+    from bench.common import load_engine, settings_for
+    from kiosk.audio.sources import FileSource
+    from kiosk.audio.speaker import RecordingOutput
+    from kiosk.clock import SystemClock
+    from kiosk.session.assembly import build_session, load_parts
 
     settings = settings_for("whisper" if engine == "none" else engine)
     t_parts = time.time()
@@ -85,7 +85,7 @@ def probe(engine: str, recognise: bool = True) -> dict[str, Any]:
         "peak_rss_after_startup_mb": _peak_mb(),
     })
     if recognizer is not None:
-        import hashlib  # noqa: PLC0415
+        import hashlib
 
         source = getattr(sys.modules.get(type(recognizer).__module__), "__file__", None)
         out["source_sha256"] = hashlib.sha256(open(source, "rb").read()).hexdigest()[:12] if source else None
@@ -99,11 +99,11 @@ def probe(engine: str, recognise: bool = True) -> dict[str, Any]:
 
 
 def _recognise_one(engine: str, recognizer: Any) -> dict[str, Any]:
-    from bench.common import JA_AUDIO, KO_AUDIO, chunks_of, load_content, padded  # noqa: PLC0415
-    from kiosk.audio.endpoint import Endpointer  # noqa: PLC0415
-    from kiosk.audio.wav import read_wav  # noqa: PLC0415
-    from kiosk.clock import SystemClock  # noqa: PLC0415
-    from kiosk.listening import listen  # noqa: PLC0415
+    from bench.common import JA_AUDIO, KO_AUDIO, chunks_of, load_content, padded
+    from kiosk.audio.endpoint import Endpointer
+    from kiosk.audio.wav import read_wav
+    from kiosk.clock import SystemClock
+    from kiosk.session.listening import listen
 
     path = KO_AUDIO / "yes__네.wav" if engine == "vosk" else JA_AUDIO / "clean" / "yes__はい__mei.wav"
     grammar = load_content(engine).phrases.grammar(("yes", "no"))

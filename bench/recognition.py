@@ -1,6 +1,6 @@
 """Answer recognition per engine and condition: share correct, share unknown, yes↔no swaps, confusion.
 
-Every utterance goes through the kiosk's own listening path (`kiosk.listening.listen`: endpointer, then the
+Every utterance goes through the kiosk's own listening path (`kiosk.session.listening.listen`: endpointer, then the
 recognizer stream with the grammar of a question that accepts the expected answer), so the numbers are
 what the kiosk would have understood. Yes/no clips, out-of-grammar clips and the answers accepted
 everywhere (わかりません, もう一度, 救急車) are heard with a yes/no question's grammar — the question where a
@@ -27,8 +27,8 @@ from bench.common import CONDITIONS, Sample, chunks_of, samples, summary
 from kiosk.asr.base import UNKNOWN, Grammar, Recognition, Recognizer
 from kiosk.audio.endpoint import Endpointer, EndpointSettings
 from kiosk.clock import SystemClock
-from kiosk.listening import listen
-from kiosk.voicesession import UNDERSTOOD
+from kiosk.dialog.understanding import UNDERSTOOD
+from kiosk.session.listening import listen
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +72,8 @@ def question_grammars(content: Any) -> Callable[[str, bool], Grammar]:
 
 def kiosk_endpoint_settings() -> EndpointSettings:
     """The endpointer exactly as the kiosk sets it up from its default settings."""
-    from kiosk.assembly import endpoint_settings  # noqa: PLC0415
-    from kiosk.settings import Settings  # noqa: PLC0415
+    from kiosk.session.assembly import endpoint_settings
+    from kiosk.settings import Settings
 
     return endpoint_settings(Settings().listen)
 
@@ -126,6 +126,7 @@ def score(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
     swaps = [r["name"] for r in inside if (r["expected"], r["got"]) in SWAPS]
     wrong = [r["name"] for r in inside if r["got"] not in (r["expected"], UNKNOWN, REPEAT)]
     false_accepts = [f'{r["name"]} → {r["got"]}' for r in oov if r["got"] != UNKNOWN]
+    missed = [f'{r["name"]} → {r["got"]}' for r in inside if r["got"] != r["expected"]]
     answered = [f'{r["name"]} → {r["got"]}' for r in oov if r["got"] not in (UNKNOWN, REPEAT)]
     return {
         "n": len(inside),
@@ -139,6 +140,7 @@ def score(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
         "wrong": len(wrong),
         "wrong_share": len(wrong) / len(inside) if inside else None,
         "wrong_files": wrong,
+        "missed_files": missed,
         "yes_no_swaps": len(swaps),
         "swap_files": swaps,
         "oov_n": len(oov),

@@ -25,11 +25,11 @@ from typing import Any
 from bench.common import ja_clips, ko_clips, padded
 from kiosk.asr.base import Grammar, Recognition, Recognizer, RecognizerStream, SpeculativeStream, prepare
 from kiosk.audio.chunk import AudioChunk
+from kiosk.audio.sources import FileSource
+from kiosk.audio.speaker import RecordingOutput
 from kiosk.audio.wav import read_wav, write_wav
 from kiosk.clock import SystemClock
-from kiosk.output import RecordingOutput
 from kiosk.settings import Settings
-from kiosk.sources import FileSource
 
 ROUTINE_PLANS: dict[str, dict[str, str]] = {
     # Japanese (Whisper): a knee that gives way, no stroke signs or red flags; the knee questions are asked.
@@ -149,8 +149,8 @@ def run_replay(kind: str, plan: dict[str, str], parts: Any, recognizer: Recogniz
                store_path: Path | None = None, settings: Settings | None = None, realtime: bool = False) -> Replay:
     """Replay one session; returns its timings (nothing is written except the optional session store).
     `realtime`: answers arrive at a microphone's pace (for latency); otherwise as fast as they are taken."""
-    from kiosk.assembly import build_session  # noqa: PLC0415
-    from kiosk.history import SessionStore  # noqa: PLC0415
+    from kiosk.session.assembly import build_session
+    from kiosk.session.records import SessionStore
 
     settings = settings or Settings()
     timed = TimedRecognizer(recognizer)

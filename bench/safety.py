@@ -11,8 +11,8 @@ from typing import Any
 import yaml
 
 from bench.common import VIGNETTES
-from kiosk.content import Content
-from kiosk.levels import EMERGENCY, rank
+from kiosk.content.bundle import Content
+from kiosk.content.levels import EMERGENCY, rank
 
 
 def load_vignettes() -> list[dict[str, Any]]:
@@ -21,7 +21,7 @@ def load_vignettes() -> list[dict[str, Any]]:
 
 
 def run() -> dict[str, Any]:
-    from tests.scripted import by_id, run_session  # noqa: PLC0415 - the tests' own session driver
+    from tests.scripted import by_id, run_session
 
     content = Content.load()
     results = [(v, run_session(content, by_id(v["answers"], content)).level) for v in load_vignettes()]

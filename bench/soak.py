@@ -47,7 +47,7 @@ def _count(folder: str) -> int:
 
 def reference_seconds() -> float:
     """CPU time of a fixed mix of interpreted Python and numpy work (~2 ms): the machine's current speed."""
-    import numpy as np  # noqa: PLC0415
+    import numpy as np
 
     started = time.process_time()
     total = 0

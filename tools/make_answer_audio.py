@@ -34,13 +34,13 @@ import soxr
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing the package
 
+from bench.audio_conditions import speech_power  # noqa: E402
+from bench.testset import OOV, clip_name  # noqa: E402
 from kiosk.asr.base import Phrase  # noqa: E402
 from kiosk.audio.chunk import RATE  # noqa: E402
-from kiosk.audio.conditions import speech_power  # noqa: E402
-from kiosk.audio.testset import OOV, clip_name  # noqa: E402
 from kiosk.audio.wav import write_wav  # noqa: E402
+from kiosk.content.phrases import AnswerPhrases  # noqa: E402
 from kiosk.errors import KioskError, ModelError  # noqa: E402
-from kiosk.grammar import AnswerPhrases  # noqa: E402
 from kiosk.tts import pyopenjtalk  # noqa: E402
 from kiosk.tts.openjtalk import OpenJTalkRenderer, to_pcm, trim  # noqa: E402
 from kiosk.tts.reading import kana_reading, mora_count  # noqa: E402

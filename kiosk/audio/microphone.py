@@ -115,7 +115,7 @@ def find_device(selector: str | int | None, backend: Any = None) -> DeviceInfo:
 def _why_not_input(index: int, backend: Any) -> str:
     try:
         devices = list(backend.query_devices())
-    except Exception:  # noqa: BLE001 - only for the message; list_devices has just succeeded
+    except Exception:
         devices = []
     if 0 <= index < len(devices):
         return f"device {index} '{devices[index]['name']}' has no input, it is a speaker or other output"

@@ -29,7 +29,7 @@ ESPEAK_RATE = 130
 def choose_live_renderer() -> Callable[[str], bytes | None] | None:
     """The best offline live voice available here, or None."""
     try:
-        from kiosk.tts.openjtalk import OpenJTalkRenderer  # noqa: PLC0415
+        from kiosk.tts.openjtalk import OpenJTalkRenderer
 
         renderer = OpenJTalkRenderer()
         renderer.render("はい")  # fails fast when the package or its dictionary is missing
@@ -65,7 +65,7 @@ class Pyttsx3Renderer:
     def __init__(self, engine: Any = None) -> None:
         if engine is None:
             try:
-                import pyttsx3  # noqa: PLC0415
+                import pyttsx3
 
                 engine = pyttsx3.init()
             except Exception as exc:  # pyttsx3 raises bare errors when no driver (espeak, SAPI) is present
@@ -89,7 +89,7 @@ class Pyttsx3Renderer:
         if not self.kana_only:
             return text
         try:
-            from kiosk.tts.reading import kana_reading  # noqa: PLC0415
+            from kiosk.tts.reading import kana_reading
 
             return kana_reading(text)
         except (KioskError, ImportError):

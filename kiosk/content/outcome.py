@@ -1,0 +1,135 @@
+"""Outcome content (levels, departments) and the guidance composed for one person."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk.content.conditions import Condition, parse_condition
+from kiosk.content.levels import EMERGENCY, LEVELS, SELF_CARE, rank
+from kiosk.content.triage import Triage
+from kiosk.content.yamlfile import Fields, load_yaml
+
+
+@dataclass(frozen=True)
+class Level:
+    """How a level is named, spoken, and what to watch for afterwards."""
+
+    id: str
+    colour: str
+    label: str
+    speech: str
+    default_departments: tuple[str, ...]
+    see_doctor_if: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Advice:
+    """One piece of safe self-care advice and to whom it applies."""
+
+    id: str
+    when: Condition
+    min_level: str
+    max_level: str
+    text: str
+    source: str
+    unless: Condition | None = None
+    """Not given when this holds (a stretch with pain at night, a floor exercise for someone who nearly falls)."""
+
+    def applies(self, level: str, answers: Mapping[str, str]) -> bool:
+        return (rank(self.min_level) <= rank(level) <= rank(self.max_level) and self.when.holds(answers)
+                and not (self.unless is not None and self.unless.holds(answers)))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the person is told at the end: level, where to go, why, and what they can do."""
+
+    level: str
+    colour: str
+    label: str
+    speech: str
+    departments: tuple[str, ...]
+    department_names: tuple[str, ...]
+    reasons: tuple[str, ...]
+    rule_ids: tuple[str, ...]
+    advice: tuple[Advice, ...]
+    see_doctor_if: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OutcomeContent:
+    """Levels and departments from `outcomes.yaml`, advice from `advice.yaml`."""
+
+    levels: dict[str, Level]
+    departments: dict[str, str]
+    advice: tuple[Advice, ...]
+
+    @classmethod
+    def load(cls, outcomes_path: Path, advice_path: Path) -> OutcomeContent:
+        file = str(outcomes_path)
+        top = Fields(file, "(top level)", load_yaml(outcomes_path))
+        top.only("levels", "departments")
+        departments: dict[str, str] = {}
+        for did, raw in top.mapping("departments").items():
+            item = Fields(file, f"departments.{did}", raw)
+            item.only("name", "source")
+            item.text("source")
+            departments[str(did)] = item.text("name")
+        levels: dict[str, Level] = {}
+        raw_levels = top.mapping("levels")
+        for lid in LEVELS:
+            if lid not in raw_levels:
+                raise top.error("levels", f"level '{lid}' is missing")
+            item = Fields(file, f"levels.{lid}", raw_levels[lid])
+            item.only("colour", "label", "speech", "default_departments", "see_doctor_if", "source")
+            item.text("source")
+            defaults = item.text_list("default_departments")
+            for d in defaults:
+                if d not in departments:
+                    raise item.error("default_departments", f"unknown department '{d}'")
+            levels[lid] = Level(lid, item.text("colour"), item.text("label"), item.text("speech"), defaults,
+                                item.text_list("see_doctor_if", []))
+        return cls(levels, departments, _load_advice(advice_path))
+
+    def compose(self, triage: Triage, answers: Mapping[str, str]) -> Outcome:
+        """The guidance for this triage result and these answers."""
+        level = self.levels[triage.level]
+        # Self-care reasons (「筋肉の疲れや姿勢」) and places (整骨院) are not said beside a reason to see a
+        # doctor: they would soften it, and 整骨院 is not a medical institution.
+        fired = [r for r in triage.fired if r.level != SELF_CARE or triage.level == SELF_CARE]
+        # The top level's departments first, then the others', each named once.
+        departments = _unique([*(d for r in fired if r.level == triage.level for d in r.departments),
+                               *(d for r in fired for d in r.departments)])
+        if not departments:
+            departments = level.default_departments
+        advice = () if triage.level == EMERGENCY else tuple(
+            a for a in self.advice if a.applies(triage.level, answers))
+        return Outcome(
+            level=triage.level, colour=level.colour, label=level.label, speech=level.speech,
+            departments=departments, department_names=tuple(self.departments[d] for d in departments),
+            reasons=tuple(r.reason for r in fired), rule_ids=tuple(r.id for r in fired), advice=advice,
+            see_doctor_if=level.see_doctor_if,
+        )
+
+
+def _unique(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+def _load_advice(path: Path) -> tuple[Advice, ...]:
+    file = str(path)
+    top = Fields(file, "(top level)", load_yaml(path))
+    top.only("advice")
+    items: list[Advice] = []
+    for aid, item in top.id_items("advice", ("when", "unless", "min_level", "max_level", "text", "source"),
+                                  non_empty=False):
+        lo, hi = item.text("min_level", "self_care"), item.text("max_level")
+        for field, value in (("min_level", lo), ("max_level", hi)):
+            if value not in LEVELS or value == EMERGENCY:
+                raise item.error(field, f"'{value}' must be a level below emergency")
+        unless = parse_condition(item, "unless") if "unless" in item.raw else None
+        items.append(Advice(aid, parse_condition(item, "when"), lo, hi, item.text("text"), item.text("source"),
+                            unless))
+    return tuple(items)
