@@ -3,11 +3,46 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from kiosk.content import Content
-from kiosk.datafiles import content_dir
+from kiosk.content.bundle import Content
+from kiosk.content.datafiles import content_dir
+from tests import model_paths
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Before the test's fixtures: a session fixture that loads a model checks the first test that uses it.
+    model_paths.current_marks = {mark.name for mark in item.iter_markers()}
+
+
+@pytest.fixture(scope="session")
+def korean_model() -> Path:
+    """The Korean Vosk model (tests of the Vosk mechanics); the test must be marked vosk."""
+    return model_paths.korean_model_dir()
+
+
+@pytest.fixture(scope="session")
+def ko_recognizer(korean_model: Path) -> Any:
+    """The Korean Vosk model loaded once for the whole run (about 2 s and 500 MB): the Vosk mechanics on real
+    audio (tests/audio/ko) with the Korean answer phrases of tests/data/ko."""
+    from kiosk.asr.vosk_engine import VoskRecognizer
+
+    return VoskRecognizer(korean_model, language="ko")
+
+
+@pytest.fixture(scope="session")
+def ko_content() -> Content:
+    """The real content with the Korean answer phrases, for sessions replayed through the Korean model."""
+    return Content.load(grammar=model_paths.ROOT / "tests" / "data" / "ko" / "answers.yaml")
+
+
+@pytest.fixture(scope="session")
+def whisper_model() -> Path:
+    """The whisper-base model; the test must be marked whisper."""
+    return model_paths.whisper_model_dir()
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -44,6 +45,29 @@ def drive(answer_for: Callable[[dict[str, Any]], str], db: Path, extra_env: Mapp
     events += [json.loads(x) for x in rest.splitlines() if x.strip()]
     code = proc.wait(timeout=timeout)
     return events, code, proc.stderr.read()
+
+
+def drive_in_process(answer_for: Callable[[dict[str, Any]], str], db: Path) -> list[dict[str, Any]]:
+    """The same session as `drive`, through the same TypedSession and JSON events, without a process per session
+    (for walking hundreds of question paths; `drive` keeps one real `kiosk --jsonl` per test where it matters)."""
+    from kiosk.session.typed import build_text_session
+    from kiosk.settings import load_settings
+
+    events: list[dict[str, Any]] = []
+
+    class Events(io.StringIO):
+        def write(self, text: str) -> int:
+            events.extend(json.loads(line) for line in text.splitlines() if line.strip())
+            return len(text)
+
+    class Person(io.StringIO):
+        def readline(self, size: int | None = -1) -> str:
+            ask = next(e for e in reversed(events) if e["type"] == "ask")
+            return answer_for(ask) + "\n"
+
+    settings = load_settings(None, environ={"KIOSK_DB": str(db)})
+    build_text_session(settings, jsonl=True, out=Events()).run(Person())
+    return events
 
 
 def answers_by_id(values: Mapping[str, str]) -> Callable[[dict[str, Any]], str]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from kiosk.actions import Action, Ask, Emergency, Finished
-from kiosk.content import Content
-from kiosk.dialog import Dialog
+from kiosk.content.bundle import Content
+from kiosk.dialog.actions import Action, Ask, Emergency, Finished
+from kiosk.dialog.machine import Dialog
+from kiosk.dialog.understanding import Heard
 from kiosk.settings import DialogSettings, SiteSettings
-from kiosk.understanding import Heard
 from tests.fakes import FakeClock
 
 

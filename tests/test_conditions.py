@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kiosk.audio import conditions
+from bench import audio_conditions as conditions
 from kiosk.audio.chunk import RATE
 from kiosk.errors import AudioError
 

@@ -7,14 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.content import Content
-from kiosk.datafiles import data_dir
+from kiosk.content.bundle import Content
+from kiosk.content.datafiles import data_dir
+from kiosk.content.phrases import AnswerPhrases
+from kiosk.dialog.normalize import Normalizer
+from kiosk.dialog.understanding import UNDERSTOOD
 from kiosk.errors import ContentError
-from kiosk.grammar import AnswerPhrases
-from kiosk.normalize import Normalizer
-from kiosk.voicesession import UNDERSTOOD
-
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+from tests.model_paths import SEEDS
 
 
 def test_all_content_loads_and_cross_checks() -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from kiosk.actions import Ask, Emergency, Ended, Fallback, Finished, Say, Understood
-from kiosk.content import Content
-from kiosk.dialog import Dialog, State
+from kiosk.content.bundle import Content
+from kiosk.dialog.actions import Ask, Emergency, Ended, Fallback, Finished, Say, Understood
+from kiosk.dialog.machine import Dialog, State
+from kiosk.dialog.understanding import Heard
 from kiosk.settings import DialogSettings, SiteSettings
-from kiosk.understanding import Heard
 from tests.fakes import FakeClock
 
 

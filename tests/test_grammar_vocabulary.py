@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
-from kiosk.content import Content
-
-DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "models" / "vosk-model-small-ja-0.22-partial" / "graph" \
-    / "words.txt"
+from kiosk.content.bundle import Content
+from tests.model_paths import JA_VOCABULARY
 
 
 @pytest.fixture(scope="module")
 def vocabulary() -> set[str]:
-    path = Path(os.environ.get("KIOSK_VOSK_VOCAB") or DEFAULT)
+    path = JA_VOCABULARY
     if not path.is_file():
         if os.environ.get("CI"):
             pytest.fail(f"the Japanese Vosk vocabulary is missing at {path}; CI must have ../shared/models")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.errors import StorageError
-from kiosk.history import SessionStore
+from kiosk.session.records import SessionStore
 
 RECORD = {"started_at": 1.0, "duration_s": 2.0, "channel": "test", "mode": "home", "completed": True,
           "level": "consult", "departments": ["ortho"], "reasons": ["one_side"], "answers": {"side": "left"},

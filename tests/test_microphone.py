@@ -307,7 +307,7 @@ class _FakePlayer:
 
 @pytest.mark.parametrize(("setting", "device"), [("2", 2), ("0", 0), ("２", 2), ("USB", "USB"), ("", None)])
 def test_the_speaker_setting_of_digits_is_the_device_number(setting: str, device: Any) -> None:
-    from kiosk.output import SpeakerOutput
+    from kiosk.audio.speaker import SpeakerOutput
 
     player = _FakePlayer()
     SpeakerOutput(setting, backend=player).start(b"\0\0" * 160)

@@ -12,9 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.asr.vosk_engine import VoskRecognizer, check_language, detect_language
-from kiosk.errors import ContentError, ModelError
-from kiosk.models import (
+from kiosk.asr.models import (
     FileSpec,
     ModelSpec,
     StderrProgress,
@@ -23,10 +21,11 @@ from kiosk.models import (
     verify_file,
     verify_model,
 )
+from kiosk.asr.vosk_engine import VoskRecognizer, check_language, detect_language
+from kiosk.errors import ContentError, ModelError
+from tests.model_paths import JA_PARTIAL as PARTIAL_JA
+from tests.model_paths import WHISPER
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "models"
-PARTIAL_JA = SHARED / "vosk-model-small-ja-0.22-partial"
-WHISPER = SHARED / "whisper-base"
 LARGE_JA = {"am/final.mdl", "graph/HCLr.fst", "graph/Gr.fst", "ivector/final.ie"}
 
 FILES = {

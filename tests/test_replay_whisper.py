@@ -11,16 +11,11 @@ from typing import Any
 
 import pytest
 
-from kiosk.audio.testset import default_root, list_clips
-from kiosk.content import Content
+from bench.testset import default_root, list_clips
+from kiosk.content.bundle import Content
+from tests.model_paths import whisper_model_dir
 
 pytestmark = pytest.mark.whisper
-pytest.importorskip("faster_whisper", reason="needs the whisper extra: pip install '.[whisper]'")
-
-ROOT = Path(__file__).resolve().parents[1]
-MODEL = Path(os.environ.get("KIOSK_WHISPER_MODEL") or ROOT.parent / "shared" / "models" / "whisper-base")
-if not (MODEL / "model.bin").is_file():
-    pytest.skip(f"whisper-base not found at {MODEL} (set KIOSK_WHISPER_MODEL)", allow_module_level=True)
 
 # Answers by question (a keyed manifest): Whisper is often unsure of a "no" on a safety question, and the
 # kiosk then asks again; the same recorded answer is replayed for the second asking.
@@ -47,8 +42,8 @@ def replay(tmp_path: Path, answers: dict[str, str],
     manifest.write_text(json.dumps({"by_question": by_question}, ensure_ascii=False), encoding="utf-8")
     config = tmp_path / "kiosk.toml"
     config.write_text("[listen]\nemergency_repeats = 1\n", encoding="utf-8")
-    env = {**os.environ, "KIOSK_CONFIG": str(config), "KIOSK_ENGINE": "whisper", "KIOSK_WHISPER_MODEL": str(MODEL),
-           "KIOSK_DB": str(tmp_path / "s.db")}
+    env = {**os.environ, "KIOSK_CONFIG": str(config), "KIOSK_ENGINE": "whisper",
+           "KIOSK_WHISPER_MODEL": str(whisper_model_dir()), "KIOSK_DB": str(tmp_path / "s.db")}
     out = tmp_path / "out"
     proc = subprocess.run([sys.executable, "-m", "kiosk", "replay", str(manifest), "--out", str(out)],
                           capture_output=True, text=True, env=env, timeout=600)
@@ -58,6 +53,7 @@ def replay(tmp_path: Path, answers: dict[str, str],
     return proc.returncode, result, events
 
 
+@pytest.mark.slow  # a whole session through Whisper: about a minute
 def test_japanese_routine_session(tmp_path: Path, content: Content) -> None:
     # Every yes/no question gets a 「いいえ」 clip, so a follow-up asked because Whisper stayed unsure of an
     # earlier answer (e.g. knee_more_often after an unknown knee_giving_way) is answered too.
@@ -94,6 +90,7 @@ def test_japanese_emergency_session(tmp_path: Path) -> None:
 NEGATED = ("立てない", "力が入らない", "おしっこが出ない", "歩けない", "うまく話せない", "足が上がらない")
 
 
+@pytest.mark.slow  # a whole session through Whisper: about a minute
 def test_negated_verbs_are_never_recorded_as_no_on_a_safety_question(tmp_path: Path, content: Content) -> None:
     negated = sorted(str(c.path) for c in list_clips(default_root()) if c.oov and c.text in NEGATED)
     first = str(default_root() / "clean" / "oov__立てない__kokoro-alpha.wav")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.audio.sources import FileSource
+from kiosk.cli.replay import answer_source
 from kiosk.errors import AudioError
-from kiosk.sources import FileSource
-from kiosk.voicecli import answer_source
 
 
 def wav(path: Path) -> Path:

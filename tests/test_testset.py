@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from bench.testset import Clip, clip_name, default_root, list_clips, parse_clip
 from kiosk.asr.base import UNKNOWN
-from kiosk.audio.testset import Clip, clip_name, default_root, list_clips, parse_clip
+from kiosk.content.phrases import AnswerPhrases
 from kiosk.errors import AudioError
-from kiosk.grammar import AnswerPhrases
 
 ROOT = default_root()
 

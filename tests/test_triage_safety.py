@@ -10,12 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk.actions import Emergency
-from kiosk.content import Content
-from kiosk.datafiles import content_dir
+from kiosk.content.bundle import Content
+from kiosk.content.datafiles import content_dir
+from kiosk.content.levels import EMERGENCY, SELF_CARE, URGENT, rank
+from kiosk.content.safety import ORDER, fires_alone, missing_higher
+from kiosk.dialog.actions import Emergency
 from kiosk.errors import ContentError
-from kiosk.levels import EMERGENCY, SELF_CARE, URGENT, rank
-from kiosk.safety import ORDER, fires_alone, missing_higher
 from kiosk.settings import DialogSettings
 from tests.scripted import by_id, run_session
 
@@ -146,7 +146,7 @@ def test_every_question_path_ends_in_an_outcome_and_asks_nothing_twice(content: 
         script = dict(zip(names, combo))
 
         def answer(ask, script=script):  # type: ignore[no-untyped-def]
-            from kiosk.understanding import Heard
+            from kiosk.dialog.understanding import Heard
 
             value = script.get(ask.question_id) or NEUTRAL.get(ask.question_id) or (
                 "no" if "no" in ask.answers else ask.answers[0])
@@ -165,7 +165,7 @@ def test_every_question_path_ends_in_an_outcome_and_asks_nothing_twice(content: 
 @settings(max_examples=300, deadline=None)
 @given(data=st.data())
 def test_random_sessions_end_and_never_repeat_a_question(data: st.DataObject) -> None:
-    from kiosk.understanding import Heard
+    from kiosk.dialog.understanding import Heard
 
     def answer(ask):  # type: ignore[no-untyped-def]
         choice = data.draw(st.sampled_from([*ask.answers, "unknown", "repeat", None, "emergency"]))

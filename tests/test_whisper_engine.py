@@ -1,16 +1,17 @@
 """The Whisper engine on the real whisper-base model and the committed Japanese answer clips.
 
-Model: $KIOSK_WHISPER_MODEL, else ../shared/models/whisper-base beside the repository (skipped if absent).
+Model: tests/model_paths.py ($KIOSK_WHISPER_MODEL, else ../shared/models/whisper-base; skipped if absent).
 Clips: tests/audio/ja/{clean,slowed}/<answer>__<text>__<voice>.wav (oov__... must give unknown); when that
 folder has no clips, a small set is synthesised at test time with pyopenjtalk (skipped if missing).
 Each clip is heard with the grammar of a question that accepts its answer, as in the benchmark: yes/no for
-yes/no, the always-accepted values and out-of-grammar speech. Clips known to fail are listed in
-tests/known_failures_whisper.txt; a failure not listed there fails the test.
+yes/no, the always-accepted values and out-of-grammar speech. CTranslate2's int8 kernels differ between CPUs, so
+which borderline clip comes out 'unknown' is not portable: the tests assert what matters on any x86-64 or ARM64
+CPU (no clip taken for a different answer, no yes/no swap, a share correct above a floor set with a margin below
+the measured figure); which clips fail is listed by the benchmark's report, where a change is information.
 """
 
 from __future__ import annotations
 
-import os
 import time
 import wave
 from collections.abc import Iterator
@@ -24,39 +25,33 @@ from kiosk.asr.base import UNKNOWN, Grammar, Recognition
 from kiosk.audio.chunk import RATE, AudioChunk
 from kiosk.audio.endpoint import Endpointer
 from kiosk.clock import SystemClock
-from kiosk.content import Content
+from kiosk.content.bundle import Content
+from kiosk.content.phrases import AnswerPhrases
 from kiosk.errors import AudioError, ModelError
-from kiosk.grammar import AnswerPhrases
-from kiosk.listening import Listened, listen
+from kiosk.session.listening import Listened, listen
+from tests.model_paths import whisper_model_dir
 
 pytestmark = pytest.mark.whisper
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIPS = ROOT / "tests" / "audio" / "ja"
-KNOWN_FAILURES = Path(__file__).with_name("known_failures_whisper.txt")
 # The answer sets of the questions in kiosk/content/questions.yaml, yes/no first, and the emergency prompt's
 # acknowledgement (はい or わかりました).
 QUESTIONS = tuple(dict.fromkeys([("yes", "no"), *(tuple(q.answers) for q in Content.load().questionnaire.questions),
                                  ("yes", "no", "understood")]))
-# Regression floors for the default test run. The product targets (98 % correct on clean and slowed speech,
-# 95 % out-of-grammar → unknown) are measured and reported by the benchmark, which says by how much they are
-# missed; a yes/no swap is never tolerated (test_no_yes_no_swap).
-MIN_ACCURACY, MIN_OOV_UNKNOWN = 0.80, 0.95  # slowed speech measured 84-88 % (tests/known_failures_whisper.txt)
-
-
-def model_dir() -> Path:
-    env = os.environ.get("KIOSK_WHISPER_MODEL")
-    return Path(env).expanduser() if env else ROOT.parent / "shared" / "models" / "whisper-base"
+# Floors for the share answered correctly, with a margin below the measured figures (every 2nd clip, whisper-base
+# int8, 2026-12: clean 99 %, slowed 91 %): a real regression fails, a borderline clip on another CPU does not.
+# The product targets (98 % and more) are measured and reported by the benchmark, which says by how much they
+# are missed; a clip taken for a different answer, and a yes/no swap, are never tolerated.
+MIN_CORRECT = {"clean": 0.95, "slowed": 0.82}
+MIN_OOV_UNKNOWN = 0.90
 
 
 @pytest.fixture(scope="session")
 def engine() -> object:
-    pytest.importorskip("faster_whisper", reason="faster-whisper is not installed: pip install '.[whisper]'")
-    if not (model_dir() / "model.bin").is_file():
-        pytest.skip(f"no Whisper model at {model_dir()}; set KIOSK_WHISPER_MODEL to a CTranslate2 whisper-base")
     from kiosk.asr.whisper_engine import WhisperRecognizer
 
-    return WhisperRecognizer(model_dir(), cpu_threads=2)
+    return WhisperRecognizer(whisper_model_dir(), cpu_threads=2)
 
 
 @pytest.fixture(scope="session")
@@ -130,47 +125,40 @@ def heard(engine: object, phrases: AnswerPhrases, tmp_path_factory: pytest.TempP
     return out
 
 
-def known_failures() -> set[str]:
-    if not KNOWN_FAILURES.is_file():
-        return set()
-    lines = (line.split("#")[0].strip() for line in KNOWN_FAILURES.read_text(encoding="utf-8").splitlines())
-    return {line for line in lines if line}
-
-
 def in_grammar(heard: list[Heard]) -> list[Heard]:
     return [h for h in heard if not h.name.split("/")[1].startswith("oov__")]
 
 
+@pytest.mark.slow  # the clip sweep: about 150 s on 2 cores
 def test_answers_are_recognised(heard: list[Heard]) -> None:
-    # Listed known failures count as passing here (test_only_known_clips_fail guards the list); the raw
-    # accuracy is printed so the distance to the target stays visible.
-    known = known_failures()
-    for condition in ("clean", "slowed"):
+    for condition, floor in MIN_CORRECT.items():
         group = [h for h in in_grammar(heard) if h.name.startswith(condition + "/")]
-        wrong = [f"{h.name} → {h.got}" for h in group if h.got != h.expected and h.name not in known]
-        raw = sum(h.got == h.expected for h in group)
-        print(f"\n{condition}: {raw}/{len(group)} recognised ({len(group) - raw} failures, {len(wrong)} not listed)")
-        if group:
-            assert 1 - len(wrong) / len(group) >= MIN_ACCURACY, f"{condition}: {len(wrong)}/{len(group)} wrong: {wrong}"
+        missed = [f"{h.name} → {h.got}" for h in group if h.got != h.expected]
+        print(f"\n{condition}: {len(group) - len(missed)}/{len(group)} recognised; missed: {missed}")
+        assert group and 1 - len(missed) / len(group) >= floor, f"{condition}: {len(missed)}/{len(group)} missed"
 
 
+@pytest.mark.slow  # the clip sweep: about 150 s on 2 cores
+def test_a_missed_answer_is_unknown_never_another_answer(heard: list[Heard]) -> None:
+    # 'unknown' is asked again; another answer would be recorded as what the person said.
+    wrong = [f"{h.name} → {h.got}" for h in in_grammar(heard) if h.got not in (h.expected, UNKNOWN)]
+    assert not wrong, f"taken for a different answer: {wrong}"
+
+
+@pytest.mark.slow  # the clip sweep: about 150 s on 2 cores
 def test_no_yes_no_swap(heard: list[Heard]) -> None:
     swaps = [f"{h.name} → {h.got}" for h in heard if {h.expected, h.got} == {"yes", "no"}]
     assert not swaps, f"a yes/no swap is the dangerous error: {swaps}"
 
 
+@pytest.mark.slow  # the clip sweep: about 150 s on 2 cores
 def test_out_of_grammar_speech_is_unknown(heard: list[Heard]) -> None:
     oov = [h for h in heard if h.name.split("/")[1].startswith("oov__")]
     accepted = [f"{h.name} → {h.got}" for h in oov if h.got != UNKNOWN]
     assert oov and 1 - len(accepted) / len(oov) >= MIN_OOV_UNKNOWN, f"accepted: {accepted}"
 
 
-def test_only_known_clips_fail(heard: list[Heard]) -> None:
-    failed = {h.name for h in heard if h.got != h.expected}
-    new = sorted(failed - known_failures())
-    assert not new, f"newly failing clips (fix, or list in {KNOWN_FAILURES.name} with a reason): {new}"
-
-
+@pytest.mark.slow  # the clip sweep: about 150 s on 2 cores
 def test_latency_is_reported(heard: list[Heard]) -> None:
     seconds = np.array([h.seconds for h in heard])
     print(f"\nwhisper decision time over {len(seconds)} clips: p50 {np.percentile(seconds, 50):.3f} s, "
@@ -204,7 +192,7 @@ def test_missing_model_folder_says_what_to_do(tmp_path: Path) -> None:
         WhisperRecognizer(tmp_path)
 
 
-# --- deciding during the trailing silence (kiosk.listening with a SpeculativeStream) ---
+# --- deciding during the trailing silence (kiosk.session.listening with a SpeculativeStream) ---
 
 def silence(seconds: float) -> bytes:
     return bytes(2 * round(seconds * RATE))
@@ -256,8 +244,8 @@ def test_words_after_a_pause_are_part_of_the_answer(engine: object, phrases: Ans
 def in_white_noise(name: str, snr_db: float = 10.0) -> bytes:
     """A clean clip with room for the endpointer under white noise, made by the benchmark's own padding and seed
     (its white_10dB condition), so the scores here are the ones it reports."""
+    from bench.audio_conditions import add_noise
     from bench.common import padded, seed_of
-    from kiosk.audio.conditions import add_noise
 
     return add_noise(padded(read_pcm(CLIPS / "clean" / name)), snr_db, "white", seed_of(name))
 
