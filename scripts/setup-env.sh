@@ -23,6 +23,10 @@ compgen -G "/usr/lib/*/libportaudio.so.2" >/dev/null || compgen -G "/usr/lib/lib
   || need+=(libportaudio2)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+# What only the tests need: sox writes WAV files in every encoding for the audio-format tests.
+if [[ ",$extras," == *",test,"* ]]; then
+  command -v sox >/dev/null || need+=(sox)
+fi
 if [ "${#need[@]}" -gt 0 ]; then
   sudo=()
   if [ "$(id -u)" -ne 0 ]; then
