@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from kiosk.content.datafiles import content_dir
 from kiosk.content.outcome import OutcomeContent
 from kiosk.content.phrases import AnswerPhrases
 from kiosk.content.questionnaire import Question, Questionnaire
+from kiosk.content.relevance import Relevance
 from kiosk.content.safety import check_rules
 from kiosk.content.speech import SpeechTexts
 from kiosk.content.triage import RuleSet
@@ -42,6 +44,11 @@ class Content:
         check_rules(content.questionnaire, content.rules, str(folder / "rules.yaml"),
                     str(folder / "questions.yaml"))
         return content
+
+    def next_question(self, answers: Mapping[str, str], after: str | None) -> Question | None:
+        """The next question to ask: it applies (ask_if) and some answer to it could still change the
+        level, the departments or the advice (kiosk/content/relevance.py). None when the check is done."""
+        return Relevance(self.questionnaire, self.rules, self.outcomes).next_question(answers, after)
 
     def _cross_check(self, folder: Path) -> None:
         questions = {q.id: q for q in self.questionnaire.questions}
@@ -83,6 +90,8 @@ class Content:
             texts[f"department.{did}"] = name
         for rule in self.rules.rules:
             texts[f"reason.{rule.id}"] = rule.reason
+            if rule.reason_unsure is not None:
+                texts[f"reason.{rule.id}.unsure"] = rule.reason_unsure
         for advice in self.outcomes.advice:
             texts[f"advice.{advice.id}"] = advice.text
         return texts
@@ -96,7 +105,7 @@ PROMPT_KINDS: dict[str, tuple[str, str, str]] = {
     "level": ("outcomes.yaml", "levels.{rest}", "speech"),
     "see_doctor": ("outcomes.yaml", "levels.{level}", "see_doctor_if[{index}]"),
     "department": ("outcomes.yaml", "departments.{rest}", "name"),
-    "reason": ("rules.yaml", "{rest}", "reason"),
+    "reason": ("rules.yaml", "{level}", "reason{unsure}"),
     "advice": ("advice.yaml", "{rest}", "text"),
 }
 
@@ -107,7 +116,9 @@ def prompt_source(prompt_id: str) -> str:
     if kind not in PROMPT_KINDS:
         return "unknown source"
     level, _, index = rest.partition(".")
-    file, item, field = (part.format(rest=rest, level=level, index=index) for part in PROMPT_KINDS[kind])
+    unsure = "_unsure" if index == "unsure" else ""
+    file, item, field = (part.format(rest=rest, level=level, index=index, unsure=unsure)
+                         for part in PROMPT_KINDS[kind])
     return f"{file}: item '{item}', field '{field}'"
 
 

@@ -56,6 +56,10 @@ class Outcome:
     rule_ids: tuple[str, ...]
     advice: tuple[Advice, ...]
     see_doctor_if: tuple[str, ...]
+    reason_prompts: tuple[str, ...] = ()
+    """The prompt id of each reason (reason.<rule>, or reason.<rule>.unsure when said as uncertain)."""
+    go_first: tuple[str, ...] = ()
+    """Where to go first: the departments of the rule that set the level (all of them are in departments)."""
 
 
 @dataclass(frozen=True)
@@ -98,10 +102,11 @@ class OutcomeContent:
         level = self.levels[triage.level]
         # Self-care reasons (「筋肉の疲れや姿勢」) and places (整骨院) are not said beside a reason to see a
         # doctor: they would soften it, and 整骨院 is not a medical institution.
-        fired = [r for r in triage.fired if r.level != SELF_CARE or triage.level == SELF_CARE]
+        fired = [r for r in triage.explained if r.rule.level != SELF_CARE or triage.level == SELF_CARE]
         # The top level's departments first, then the others', each named once.
-        departments = _unique([*(d for r in fired if r.level == triage.level for d in r.departments),
-                               *(d for r in fired for d in r.departments)])
+        departments = _unique([*(d for r in fired if r.rule.level == triage.level for d in r.rule.departments),
+                               *(d for r in fired for d in r.rule.departments)])
+        go_first = fired[0].rule.departments if fired else level.default_departments
         if not departments:
             departments = level.default_departments
         advice = () if triage.level == EMERGENCY else tuple(
@@ -109,8 +114,8 @@ class OutcomeContent:
         return Outcome(
             level=triage.level, colour=level.colour, label=level.label, speech=level.speech,
             departments=departments, department_names=tuple(self.departments[d] for d in departments),
-            reasons=tuple(r.reason for r in fired), rule_ids=tuple(r.id for r in fired), advice=advice,
-            see_doctor_if=level.see_doctor_if,
+            reasons=tuple(r.text for r in fired), rule_ids=tuple(r.rule.id for r in fired), advice=advice,
+            see_doctor_if=level.see_doctor_if, reason_prompts=tuple(r.prompt for r in fired), go_first=go_first,
         )
 
 

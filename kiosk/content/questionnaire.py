@@ -10,7 +10,9 @@ from kiosk.content.conditions import Condition, parse_condition
 from kiosk.content.yamlfile import Fields, load_yaml
 from kiosk.errors import ContentError
 
-SECTIONS = ("stroke", "red_flag", "history")
+SECTIONS = ("stroke", "complaint", "red_flag", "history")
+"""In this order: the stroke gate first (CLINICAL.md), then what and where the trouble is, so that red flags that
+cannot apply to it (rules.yaml says which) are not asked, then the red flags, then the rest of the history."""
 # Values accepted by every question besides its own answers.
 ALWAYS_ACCEPTED = ("unknown", "repeat", "emergency")
 
@@ -59,8 +61,11 @@ class Questionnaire:
             clash = set(answers) & set(ALWAYS_ACCEPTED)
             if clash:
                 raise item.error("answers", f"{', '.join(sorted(clash))} is always accepted; do not list it")
+            if questions and SECTIONS.index(section) < SECTIONS.index(questions[-1].section):
+                raise item.error("section", f"'{section}' after '{questions[-1].section}': sections go in the "
+                                            f"order {', '.join(SECTIONS)} (the stroke gate first)")
             ask_if = parse_condition(item, "ask_if")
-            if section != "history" and not ask_if.always:
+            if section in ("stroke", "red_flag") and not ask_if.always:
                 raise item.error("ask_if", "stroke and red-flag questions are asked of everyone")
             _check_refers_back(item, ask_if, questions)
             yes_from_age = _yes_from_age(item, answers)

@@ -2,8 +2,9 @@
 
 The level is the maximum over rules, and each rule is an OR of ANDs of "question has one of these answers".
 Order the answers of stroke and red-flag questions no < unknown < yes. A test of such a question is safe
-when it also accepts every higher answer, or when each higher answer it leaves out fires, on its own, a
-rule of at least the same level. Then raising an answer can switch a rule off only where an equal or higher
+when it also accepts every higher answer, or when for each higher answer it leaves out some rule of at least
+the same level has a clause that holds with that answer wherever this clause's other tests hold (the same
+questions, with at least the same answers: a red flag tied to a complaint, 「腰や足」, is checked under it). Then raising an answer can switch a rule off only where an equal or higher
 rule switches on, so the maximum never falls: "yes" instead of "no" never lowers the level, and "unknown"
 never gives less than "no", whatever the other answers are. These checks run when content loads, so an edit
 that breaks them stops the kiosk instead of reaching a patient. In urgent and emergency rules, one
@@ -38,21 +39,32 @@ def fires_alone(rules: RuleSet, qid: str, answer: str, at_least: str) -> bool:
         for r in rules.rules)
 
 
+def raised_still_fires(rules: RuleSet, clause: Clause, qid: str, answer: str, at_least: str) -> bool:
+    """With `qid` raised to `answer` and the clause's other tests holding, a rule of >= `at_least` fires."""
+    others = {q: values for q, values in clause.tests if q != qid}
+    return any(rank(r.level) >= rank(at_least) and any(
+        answer in dict(c.tests).get(qid, frozenset()) and all(
+            q == qid or (q in others and others[q] <= values) for q, values in c.tests) for c in r.when.clauses)
+        for r in rules.rules)
+
+
 def check_rules(questionnaire: Questionnaire, rules: RuleSet, rules_file: str, questions_file: str) -> None:
     """Raise ContentError naming the rule or question that breaks a safety invariant."""
     gate = {q.id for q in questionnaire.questions if q.is_safety_gate}
     stroke = [q.id for q in questionnaire.questions if q.section == "stroke"]
     for rule in rules.rules:
-        for qid, values in rule.when.literals():
-            if qid not in gate:
-                continue
-            for higher in missing_higher(values):
-                if not fires_alone(rules, qid, higher, rule.level):
+        for clause in rule.when.clauses:
+            for qid, values in clause.tests:
+                if qid not in gate:
+                    continue
+                for higher in missing_higher(values):
+                    if raised_still_fires(rules, clause, qid, higher, rule.level):
+                        continue
                     raise ContentError(
                         rules_file, rule.id, "when",
                         f"fires on '{qid}' in {sorted(values)} but not on the higher answer '{higher}', and no "
-                        f"rule of level {rule.level} or above fires on '{higher}' alone: answering '{higher}' "
-                        f"could lower the level (order no < unknown < yes)")
+                        f"rule of level {rule.level} or above fires on '{higher}' with the same other answers: "
+                        f"answering '{higher}' could lower the level (order no < unknown < yes)")
     history = {q.id for q in questionnaire.questions if q.id not in gate and UNKNOWN in q.recorded_values}
     for rule in rules.rules:
         if rank(rule.level) < rank(URGENT):

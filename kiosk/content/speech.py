@@ -8,14 +8,13 @@ from pathlib import Path
 from kiosk.content.yamlfile import Fields, load_yaml
 
 REQUIRED_TEXTS = (
-    "welcome", "stroke_intro", "red_flag_intro", "history_intro", "not_understood", "no_input", "moving_on",
-    "unclear_speech",
-    "recheck_no", "fallback_keyboard", "fallback_staff", "emergency_request", "emergency_home",
-    "emergency_clinic", "emergency_repeat", "emergency_acknowledged", "emergency_acknowledged_home",
-    "emergency_alert_failed", "departments_intro",
-    "departments_outro", "reasons_intro", "advice_intro", "see_doctor_intro", "closing", "incomplete",
-    "microphone_lost", "microphone_back", "model_missing", "ended_unanswered", "interim_intro",
-    "confirm_help",
+    "welcome", "stroke_intro", "complaint_intro", "red_flag_intro", "history_intro", "not_understood",
+    "no_input", "moving_on", "unclear_speech", "recheck_no", "fallback_keyboard", "fallback_staff",
+    "emergency_request", "emergency_home", "emergency_clinic", "emergency_repeat", "emergency_acknowledged",
+    "emergency_acknowledged_home", "emergency_alert_failed", "departments_intro", "departments_outro",
+    "reason_intro", "details_offer", "reasons_intro", "all_departments_intro", "advice_intro",
+    "see_doctor_intro", "closing", "incomplete", "microphone_lost", "microphone_back", "model_missing",
+    "ended_unanswered", "interim_intro", "confirm_help",
 )
 
 
