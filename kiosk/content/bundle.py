@@ -84,6 +84,8 @@ class Content:
             texts[f"hint.{q.id}"] = self.speech.hint(q.answers)
         for lid, level in self.outcomes.levels.items():
             texts[f"level.{lid}"] = level.speech
+            if all(level.go):
+                texts[f"go.{lid}.before"], texts[f"go.{lid}.after"] = level.go
             for i, text in enumerate(level.see_doctor_if):
                 texts[f"see_doctor.{lid}.{i}"] = text
         for did, name in self.outcomes.departments.items():
@@ -103,6 +105,7 @@ PROMPT_KINDS: dict[str, tuple[str, str, str]] = {
     "question": ("questions.yaml", "{rest}", "text"),
     "hint": ("speech.yaml", "hint_two / hint_many", "for question {rest}"),
     "level": ("outcomes.yaml", "levels.{rest}", "speech"),
+    "go": ("outcomes.yaml", "levels.{level}", "go ({index})"),
     "see_doctor": ("outcomes.yaml", "levels.{level}", "see_doctor_if[{index}]"),
     "department": ("outcomes.yaml", "departments.{rest}", "name"),
     "reason": ("rules.yaml", "{level}", "reason{unsure}"),

@@ -22,6 +22,9 @@ class Level:
     speech: str
     default_departments: tuple[str, ...]
     see_doctor_if: tuple[str, ...]
+    go: tuple[str, str] = ("", "")
+    """The short spoken outcome's first sentence, said around the departments: the level and where to go
+    (「2時間以内をめやすに、」 整形外科 「を、受診してください。」)."""
 
 
 @dataclass(frozen=True)
@@ -87,14 +90,17 @@ class OutcomeContent:
             if lid not in raw_levels:
                 raise top.error("levels", f"level '{lid}' is missing")
             item = Fields(file, f"levels.{lid}", raw_levels[lid])
-            item.only("colour", "label", "speech", "default_departments", "see_doctor_if", "source")
+            item.only("colour", "label", "speech", "go", "default_departments", "see_doctor_if", "source")
             item.text("source")
             defaults = item.text_list("default_departments")
             for d in defaults:
                 if d not in departments:
                     raise item.error("default_departments", f"unknown department '{d}'")
+            go = item.text_list("go", ["", ""]) if lid != EMERGENCY else ("", "")
+            if len(go) != 2 or (lid != EMERGENCY and not all(go)):
+                raise item.error("go", "must be two texts, said before and after the departments' names")
             levels[lid] = Level(lid, item.text("colour"), item.text("label"), item.text("speech"), defaults,
-                                item.text_list("see_doctor_if", []))
+                                item.text_list("see_doctor_if", []), (go[0], go[1]))
         return cls(levels, departments, _load_advice(advice_path))
 
     def compose(self, triage: Triage, answers: Mapping[str, str]) -> Outcome:

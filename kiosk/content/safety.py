@@ -4,8 +4,9 @@ The level is the maximum over rules, and each rule is an OR of ANDs of "question
 Order the answers of stroke and red-flag questions no < unknown < yes. A test of such a question is safe
 when it also accepts every higher answer, or when for each higher answer it leaves out some rule of at least
 the same level has a clause that holds with that answer wherever this clause's other tests hold (the same
-questions, with at least the same answers: a red flag tied to a complaint, 「腰や足」, is checked under it). Then raising an answer can switch a rule off only where an equal or higher
-rule switches on, so the maximum never falls: "yes" instead of "no" never lowers the level, and "unknown"
+questions, with at least the same answers: a red flag tied to a complaint, 「腰や足」, is checked under it).
+Then raising an answer can switch a rule off only where an equal or higher rule switches on, so the maximum
+never falls: "yes" instead of "no" never lowers the level, and "unknown"
 never gives less than "no", whatever the other answers are. These checks run when content loads, so an edit
 that breaks them stops the kiosk instead of reaching a patient. In urgent and emergency rules, one
 "unknown" among otherwise known answers of the other questions (side, onset, duration...) must never give

@@ -50,8 +50,8 @@ class SpeechTexts:
         return self.texts[key]
 
     def hint(self, answers: tuple[str, ...]) -> str:
-        """How to answer, e.g. 「はい」か「いいえ」でお答えください。"""
+        """How to answer, e.g. はい、か、いいえ、でお答えください。"""
         labels = [self.answer_labels[a] for a in answers]
         if len(labels) == 2:
             return self.hint_two.format(a=labels[0], b=labels[1])
-        return self.hint_many.format(options="」「".join(labels))
+        return self.hint_many.format(options="、".join(labels))  # 、: a pause, and each read on its own

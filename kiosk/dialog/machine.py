@@ -253,8 +253,9 @@ class Dialog:
             return [Ask(DETAILS, self.content.speech["details_offer"], ("speech.details_offer",), ("yes", "no"),
                         attempt=2)]
         self.state = State.FINISHED
-        said = heard.answer == "yes" and self._offered is not None
-        rest = outcome_details(self.content, self._offered, self.settings.spoken_advice) if said else []
+        offered, self._offered = self._offered, None
+        rest = outcome_details(self.content, offered, self.settings.spoken_advice) if (
+            heard.answer == "yes" and offered is not None) else []
         return [*rest, self._say("closing", "outcome")]
 
     def _outcome(self, triage: Triage, requested: bool) -> Outcome:

@@ -1,7 +1,8 @@
 """What is said at the end of a check: a short outcome first, the rest only when the person asks for it.
 
-The short part is the level, where to go first, the one most important action (the first advice item: safety
-comes first in advice.yaml), one reason and one safety net, in under 30 s of the pre-rendered audio; then
+The short part is the level and the one place to go first (one sentence), the one most important action (the
+first advice item: safety comes first in advice.yaml), one reason and one safety net, in under 30 s of the
+pre-rendered audio; then
 「くわしく聞きますか」. The outcome event (the screen) always holds all of it.
 """
 
@@ -13,10 +14,12 @@ from kiosk.dialog.actions import Say
 
 
 def short_outcome(content: Content, outcome: Outcome) -> list[Say]:
-    """The level, where to go first, the one action, one reason, one safety net."""
+    """The level and where to go first (one sentence), the one action, one reason, one safety net."""
     speech = content.speech
-    says = [Say(outcome.speech, (f"level.{outcome.level}",), "outcome"),
-            _departments(content, "departments_intro", outcome.go_first)]
+    before, after = content.outcomes.levels[outcome.level].go
+    first = outcome.go_first[0]  # one place to go: the others follow on request, and are on the screen
+    says = [Say(before + content.outcomes.departments[first] + after,
+                (f"go.{outcome.level}.before", f"department.{first}", f"go.{outcome.level}.after"), "outcome")]
     if outcome.advice:
         says.append(Say(outcome.advice[0].text, (f"advice.{outcome.advice[0].id}",), "outcome"))
     if outcome.reasons:
@@ -31,7 +34,7 @@ def outcome_details(content: Content, outcome: Outcome, limit: int) -> list[Say]
     """What the short outcome left out: the other departments, up to `limit` more reasons and advice items,
     and the other safety nets."""
     says: list[Say] = []
-    others = [d for d in outcome.departments if d not in outcome.go_first]
+    others = [d for d in outcome.departments if d != outcome.go_first[0]]
     if others:
         says.append(_departments(content, "all_departments_intro", tuple(others)))
     reasons = list(zip(outcome.reason_prompts, outcome.reasons))[1:limit + 1]
