@@ -10,6 +10,7 @@ merely because the level is already high.
 from __future__ import annotations
 
 import random
+import statistics
 from collections.abc import Mapping
 
 import pytest
@@ -62,12 +63,22 @@ def assert_skips_change_nothing(content: Content, run: Run, rng: random.Random) 
 
 
 @pytest.mark.slow
-def test_on_every_complaint_a_skipped_question_could_not_have_changed_the_outcome(content: Content) -> None:
+def test_on_every_complaint_a_skipped_question_could_not_have_changed_the_outcome(
+        content: Content, capsys: pytest.CaptureFixture[str]) -> None:
     rng = random.Random(20)
     complaints = complaint_paths(content)
     runs = [(c, "no") for c in complaints] + [(c, rest) for c in complaints[::7] for rest in ("yes", "unknown")]
+    asked: dict[tuple[tuple[str, str], ...], int] = {}
     for complaint, rest in runs:
-        assert_skips_change_nothing(content, run_session(content, scripted(complaint, rest)), rng)
+        run = run_session(content, scripted(complaint, rest))
+        assert_skips_change_nothing(content, run, rng)
+        if rest == "no" and run.level != "emergency":
+            record = run.finished.record["answers"] if run.finished else {}
+            asked[tuple((q, record[q]) for q in run.asked)] = len(run.asked)
+    counts = sorted(asked.values())
+    with capsys.disabled():
+        print(f"\nquestions per path (each complaint, everything else 「いいえ」; {len(counts)} distinct paths that "
+              f"are not 119): min {counts[0]} median {statistics.median(counts)} max {counts[-1]}")
 
 
 @settings(max_examples=400, deadline=None)
