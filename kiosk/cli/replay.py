@@ -16,6 +16,7 @@ from kiosk.audio.wav import write_wav
 from kiosk.clock import SystemClock
 from kiosk.errors import AudioError, KioskError
 from kiosk.session.records import SessionStore
+from kiosk.session.staff_alert import check_site_alert
 from kiosk.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.audio.speaker import RecordingOutput
     from kiosk.session.assembly import build_session, load_parts
 
+    check_site_alert(settings.site)  # clinic mode pages staff on a replayed emergency too
     files, by_question = answer_source(args.source)
     parts = load_parts(settings)
     recognizer = load_recognizer(settings.models, args.engine, parts.content.phrases.language)
@@ -156,7 +158,9 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
             except OSError as exc:  # the session goes on: its outcome matters more than its transcript
                 not_written.append(("transcript.jsonl", exc))
 
-    store = SessionStore(settings.storage.database) if args.store else None
+    store = SessionStore.from_settings(settings.storage) if args.store else None
+    if store is not None:
+        store.start()
     source = FileSource(files, by_question, realtime=args.realtime)
     session = build_session(settings, parts, recognizer, source, output, None, emit, store, SystemClock(),
                             "replay")
