@@ -13,10 +13,20 @@ less than the known answer would.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from kiosk.content.conditions import Clause
-from kiosk.content.levels import EMERGENCY, URGENT, rank
+from kiosk.content.levels import EMERGENCY, SELF_CARE, URGENT, rank
+from kiosk.content.outcome import OutcomeContent
 from kiosk.content.phrases import UNKNOWN
 from kiosk.content.questionnaire import Questionnaire
+from kiosk.content.safety_manifest import (
+    EMERGENCY_DEPARTMENTS,
+    MANIFEST,
+    RED_FLAGS,
+    SELF_CARE_ONLY_DEPARTMENTS,
+    STROKE_GATE,
+)
 from kiosk.content.triage import RuleSet
 from kiosk.errors import ContentError
 
@@ -95,3 +105,70 @@ def _covered(rules: RuleSet, level: str, clause: Clause, qid: str) -> bool:
                     q in known and known[q] <= allowed for q, allowed in tests.items() if q != qid):
                 return True
     return False
+
+
+def check_manifest(questionnaire: Questionnaire, rules: RuleSet, outcomes: OutcomeContent, folder: Path) -> None:
+    """The pinned gate signs, red flags and departments (kiosk/content/safety_manifest.py) hold in the content:
+    present, labelled, in order, and as strong as pinned. Raise ContentError naming file, item and field."""
+    questions_file, rules_file = str(folder / "questions.yaml"), str(folder / "rules.yaml")
+    order = [q.id for q in questionnaire.questions]
+    by_id = {q.id: q for q in questionnaire.questions}
+    pinned = {**{qid: ("stroke", EMERGENCY) for qid in STROKE_GATE},
+              **{qid: ("red_flag", level) for qid, level in RED_FLAGS.items()}}
+    for qid, (section, level) in pinned.items():
+        what = STROKE_GATE.get(qid, "a red flag")
+        q = by_id.get(qid)
+        if q is None:
+            raise ContentError(questions_file, qid, "id", f"missing: '{qid}' ({what}) is pinned by {MANIFEST} and "
+                                                          "must stay (reword its text if needed, keep its id)")
+        if q.section != section:
+            raise ContentError(questions_file, qid, "section", f"is '{q.section}', but {MANIFEST} pins '{qid}' "
+                                                               f"({what}) as '{section}'")
+        if not q.ask_if.always:
+            raise ContentError(questions_file, qid, "ask_if", f"must be empty: {MANIFEST} pins '{qid}' as asked "
+                                                              "of everyone")
+        allowed = ("stroke",) if section == "stroke" else ("stroke", "red_flag")
+        before = next((p for p in order[:order.index(qid)] if by_id[p].section not in allowed), None)
+        if before is not None:
+            first = "the stroke signs come first, before any other question" if section == "stroke" else \
+                "the red flags come before the history questions"
+            raise ContentError(questions_file, qid, "order", f"is asked after '{before}' ({by_id[before].section}); "
+                                                             f"{MANIFEST} pins {first}: move it up")
+        if "yes" not in q.answers or "no" not in q.answers:
+            raise ContentError(questions_file, qid, "answers", f"must include \"yes\" and \"no\" ({MANIFEST})")
+        if not fires_alone(rules, qid, "yes", level):
+            raise _too_weak(rules, rules_file, qid, level, what)
+    _check_departments(rules, outcomes, rules_file, str(folder / "outcomes.yaml"))
+
+
+def _too_weak(rules: RuleSet, rules_file: str, qid: str, level: str, what: str) -> ContentError:
+    alone = [r for r in rules.rules if any(len(c.tests) == 1 and c.tests[0][0] == qid and "yes" in c.tests[0][1]
+                                           for c in r.when.clauses)]
+    pin = f"{MANIFEST} pins '{qid}' = yes alone ({what}) at {level} or above"
+    if not alone:
+        return ContentError(rules_file, qid, "when", f"no rule fires on '{qid}' = yes by itself; {pin}")
+    strongest = max(alone, key=lambda r: rank(r.level))
+    return ContentError(rules_file, strongest.id, "level", f"is {strongest.level}; {pin}")
+
+
+def _check_departments(rules: RuleSet, outcomes: OutcomeContent, rules_file: str, outcomes_file: str) -> None:
+    """An emergency names the emergency departments; 整骨院・リハビリ is never named above self_care."""
+    for did in (*EMERGENCY_DEPARTMENTS, *SELF_CARE_ONLY_DEPARTMENTS):
+        if did not in outcomes.departments:
+            raise ContentError(outcomes_file, f"departments.{did}", "name", f"missing: pinned by {MANIFEST}")
+    missing = [d for d in EMERGENCY_DEPARTMENTS if d not in outcomes.levels[EMERGENCY].default_departments]
+    if missing:
+        raise ContentError(outcomes_file, f"levels.{EMERGENCY}", "default_departments",
+                           f"must include {missing}: {MANIFEST} pins them as where an emergency goes")
+    for lid, level in outcomes.levels.items():
+        named = set(level.default_departments) & set(SELF_CARE_ONLY_DEPARTMENTS)
+        if lid != SELF_CARE and named:
+            raise ContentError(outcomes_file, f"levels.{lid}", "default_departments",
+                               f"names {sorted(named)}, which {MANIFEST} allows at self_care only (not a medical "
+                               "institution)")
+    for rule in rules.rules:
+        named = set(rule.departments) & set(SELF_CARE_ONLY_DEPARTMENTS)
+        if rule.level != SELF_CARE and named:
+            raise ContentError(rules_file, rule.id, "departments",
+                               f"names {sorted(named)} at level {rule.level}; {MANIFEST} allows them at self_care "
+                               "only (not a medical institution)")
