@@ -32,11 +32,11 @@ class SiteSettings:
     staff_alert_command: tuple[str, ...] = ()
     """Program and fixed arguments run (without a shell) to alert staff in clinic mode. The program must exist
     and be executable: `kiosk check`, `kiosk doctor` and every start check it."""
+    fallback: str = "keyboard"
+    """When voice answers keep failing: 'keyboard' (keys/touch), 'staff' (call staff), or 'none'."""
     staff_alert_check_args: tuple[str, ...] = ()
     """Arguments after which the alert command checks itself without paging anyone (e.g. ["--dry-run"]):
     `kiosk doctor` then runs staff_alert_command plus these and expects status 0. Empty: not run by doctor."""
-    fallback: str = "keyboard"
-    """When voice answers keep failing: 'keyboard' (keys/touch), 'staff' (call staff), or 'none'."""
 
 
 @dataclass(frozen=True)

@@ -107,16 +107,13 @@ def _covered(rules: RuleSet, level: str, clause: Clause, qid: str) -> bool:
     return False
 
 
-def check_manifest(questionnaire: Questionnaire, rules: RuleSet, outcomes: OutcomeContent, folder: Path) -> None:
-    """The pinned gate signs, red flags and departments (kiosk/content/safety_manifest.py) hold in the content:
-    present, labelled, in order, and as strong as pinned. Raise ContentError naming file, item and field."""
-    questions_file, rules_file = str(folder / "questions.yaml"), str(folder / "rules.yaml")
+def check_manifest_questions(questionnaire: Questionnaire, folder: Path) -> None:
+    """The pinned gate signs and red flags (kiosk/content/safety_manifest.py) are in the questions: present,
+    labelled, asked of everyone, in order. Checked before the rules, whose checks trust these labels."""
+    questions_file = str(folder / "questions.yaml")
     order = [q.id for q in questionnaire.questions]
     by_id = {q.id: q for q in questionnaire.questions}
-    pinned = {**{qid: ("stroke", EMERGENCY) for qid in STROKE_GATE},
-              **{qid: ("red_flag", level) for qid, level in RED_FLAGS.items()}}
-    for qid, (section, level) in pinned.items():
-        what = STROKE_GATE.get(qid, "a red flag")
+    for qid, (section, _, what) in _pinned().items():
         q = by_id.get(qid)
         if q is None:
             raise ContentError(questions_file, qid, "id", f"missing: '{qid}' ({what}) is pinned by {MANIFEST} and "
@@ -136,9 +133,21 @@ def check_manifest(questionnaire: Questionnaire, rules: RuleSet, outcomes: Outco
                                                              f"{MANIFEST} pins {first}: move it up")
         if "yes" not in q.answers or "no" not in q.answers:
             raise ContentError(questions_file, qid, "answers", f"must include \"yes\" and \"no\" ({MANIFEST})")
+
+
+def check_manifest_rules(rules: RuleSet, outcomes: OutcomeContent, folder: Path) -> None:
+    """The pinned signs are as strong as pinned, and the departments fit the levels (after check_rules)."""
+    rules_file = str(folder / "rules.yaml")
+    for qid, (_, level, what) in _pinned().items():
         if not fires_alone(rules, qid, "yes", level):
             raise _too_weak(rules, rules_file, qid, level, what)
     _check_departments(rules, outcomes, rules_file, str(folder / "outcomes.yaml"))
+
+
+def _pinned() -> dict[str, tuple[str, str, str]]:
+    """Question id → (section, lowest level of its 'yes' alone, what it is)."""
+    return {**{qid: ("stroke", EMERGENCY, what) for qid, what in STROKE_GATE.items()},
+            **{qid: ("red_flag", level, "a red flag") for qid, level in RED_FLAGS.items()}}
 
 
 def _too_weak(rules: RuleSet, rules_file: str, qid: str, level: str, what: str) -> ContentError:
