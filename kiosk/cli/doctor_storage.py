@@ -10,6 +10,7 @@ import stat
 from pathlib import Path
 
 from kiosk.cli.findings import FAIL, OK, WARN, Finding
+from kiosk.session.records import SessionStore, count_damaged
 from kiosk.settings import Settings
 
 FAIL_BELOW_MB = 50
@@ -58,16 +59,18 @@ def check_database(settings: Settings) -> list[Finding]:
     permission bits do not stop, as for anyone else), plus a read-only mount, before SQLite opens anything.
     """
     db = settings.storage.database
+    found = _pending(settings)
     if not db.exists():
         parent = _existing(db.parent)
         if parent.is_dir() and _can(parent, os.W_OK | os.X_OK):
-            return [Finding("database", OK, f"{db} will be created at the first session")]
-        return [Finding("database", FAIL, f"{db} cannot be created: {parent} is not writable by this user",
-                        f"create {db.parent} for the kiosk's user, or set KIOSK_DB / [storage] database")]
-    found = []
+            return found + [Finding("database", OK, f"{db} will be created at the first session")]
+        return found + [Finding("database", FAIL, f"{db} cannot be created: {parent} is not writable by this user",
+                                f"create {db.parent} for the kiosk's user, or set KIOSK_DB / [storage] database")]
     mode = stat.S_IMODE(db.stat().st_mode)
     if mode & 0o077:
-        found.append(Finding("database", WARN, f"{db} is readable by other users (mode {mode:o})", f"chmod 600 {db}"))
+        found.append(Finding("database", WARN, f"{db} is readable by other users (mode {mode:o}); the kiosk makes it "
+                                               "private when it starts, or keeps records out of it if it cannot",
+                             f"chmod 600 {db}"))
     blocked = _not_writable(db)
     if blocked is not None:
         return found + [blocked]
@@ -81,6 +84,7 @@ def check_database(settings: Settings) -> list[Finding]:
             conn.rollback()
             count = conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sessions'").fetchone()[0]
             rows = conn.execute("SELECT count(*) FROM sessions").fetchone()[0] if count else 0
+            damaged = count_damaged(conn) if count else 0
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
@@ -93,7 +97,25 @@ def check_database(settings: Settings) -> list[Finding]:
         else:
             fix = _restore(db)
         return found + [Finding("database", FAIL, f"{db} cannot be written ({text})", fix)]
+    if damaged:
+        found.append(Finding("database", WARN, f"{db}: {damaged} of {rows} session record(s) are damaged (values "
+                                               "that cannot be read); `kiosk history` shows them as damaged and "
+                                               "the others as usual",
+                             f"nothing is needed for new sessions; restore those rows from a backup if they matter "
+                             f"({_restore(db)})"))
     return found + [Finding("database", OK, f"{db}: {rows} session record(s), writable")]
+
+
+def _pending(settings: Settings) -> list[Finding]:
+    """Records kept in the journal after a storage fault, waiting for the next start to merge them."""
+    journal = SessionStore.from_settings(settings.storage).journal
+    waiting = journal.pending()
+    if not waiting:
+        return []
+    places = ", ".join(str(p) for p in journal.places if p.exists())
+    return [Finding("database", WARN, f"{waiting} session record(s) wait in the journal {places}, kept during a "
+                                      "storage fault; the kiosk merges them into the database when it next starts",
+                    "fix the database fault below if there is one, then restart the kiosk (or run `kiosk history`)")]
 
 
 _SQLITE_FILES = ("-wal", "-shm", "-journal")

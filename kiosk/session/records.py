@@ -187,11 +187,6 @@ class SessionStore:
         """The latest sessions, newest first; a row that cannot be decoded has `damaged` saying why."""
         return [decode_row(row) for row in self._rows(limit)]
 
-    def damaged_rows(self) -> tuple[int, int]:
-        """(rows, damaged rows) of the whole database, for `kiosk doctor`."""
-        rows = [decode_row(row) for row in self._rows(None)]
-        return len(rows), sum("damaged" in row for row in rows)
-
     def _rows(self, limit: int | None) -> list[tuple[Any, ...]]:
         if not self.path.exists():
             return []
@@ -204,6 +199,12 @@ class SessionStore:
             raise StorageError(f"session database {self.path} cannot be read ({exc})") from None
         finally:
             conn.close()
+
+
+def count_damaged(conn: sqlite3.Connection) -> int:
+    """How many rows of the sessions table cannot be decoded (for `kiosk doctor`; reads only)."""
+    rows = conn.execute(f"SELECT id, {', '.join(_COLUMNS)} FROM sessions")
+    return sum("damaged" in decode_row(row) for row in rows)
 
 
 def decode_row(row: tuple[Any, ...]) -> dict[str, Any]:
