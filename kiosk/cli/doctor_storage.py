@@ -7,6 +7,7 @@ import shlex
 import shutil
 import sqlite3
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 from kiosk.cli.findings import FAIL, OK, WARN, Finding
@@ -51,6 +52,16 @@ def _existing(path: Path) -> Path:
 # --- database ---
 
 def check_database(settings: Settings) -> list[Finding]:
+    """The session database (see _check_database), and any records waiting in the journal after a storage
+    fault, said with the database's own finding: the kiosk merges them when it next starts."""
+    found = _check_database(settings)
+    note = _waiting(settings)
+    if note and found:
+        found[-1] = replace(found[-1], message=f"{found[-1].message}; {note}")
+    return found
+
+
+def _check_database(settings: Settings) -> list[Finding]:
     """The session database: private, intact and writable now (checked without writing a record).
 
     Writable means what SQLite needs to save a record: the file and any -wal, -shm or -journal file beside it
@@ -59,13 +70,13 @@ def check_database(settings: Settings) -> list[Finding]:
     permission bits do not stop, as for anyone else), plus a read-only mount, before SQLite opens anything.
     """
     db = settings.storage.database
-    found = _pending(settings)
     if not db.exists():
         parent = _existing(db.parent)
         if parent.is_dir() and _can(parent, os.W_OK | os.X_OK):
-            return found + [Finding("database", OK, f"{db} will be created at the first session")]
-        return found + [Finding("database", FAIL, f"{db} cannot be created: {parent} is not writable by this user",
-                                f"create {db.parent} for the kiosk's user, or set KIOSK_DB / [storage] database")]
+            return [Finding("database", OK, f"{db} will be created at the first session")]
+        return [Finding("database", FAIL, f"{db} cannot be created: {parent} is not writable by this user",
+                        f"create {db.parent} for the kiosk's user, or set KIOSK_DB / [storage] database")]
+    found = []
     mode = stat.S_IMODE(db.stat().st_mode)
     if mode & 0o077:
         found.append(Finding("database", WARN, f"{db} is readable by other users (mode {mode:o}); the kiosk makes it "
@@ -106,16 +117,22 @@ def check_database(settings: Settings) -> list[Finding]:
     return found + [Finding("database", OK, f"{db}: {rows} session record(s), writable")]
 
 
-def _pending(settings: Settings) -> list[Finding]:
-    """Records kept in the journal after a storage fault, waiting for the next start to merge them."""
+def _waiting(settings: Settings) -> str:
+    """Records kept in the journal during a storage fault, waiting for the next start to merge them."""
     journal = SessionStore.from_settings(settings.storage).journal
     waiting = journal.pending()
     if not waiting:
-        return []
-    places = ", ".join(str(p) for p in journal.places if p.exists())
-    return [Finding("database", WARN, f"{waiting} session record(s) wait in the journal {places}, kept during a "
-                                      "storage fault; the kiosk merges them into the database when it next starts",
-                    "fix the database fault below if there is one, then restart the kiosk (or run `kiosk history`)")]
+        return ""
+    places = ", ".join(str(p) for p in journal.places if _exists(p))
+    return (f"{waiting} session record(s) wait in the journal {places}, kept during a storage fault; the kiosk "
+            "merges them into the database when it next starts (or at `kiosk history`)")
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a folder this user may not look into
+        return False
 
 
 _SQLITE_FILES = ("-wal", "-shm", "-journal")

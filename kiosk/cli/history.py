@@ -30,7 +30,7 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
         print(_line(row, args.json))
     waiting = store.journal.pending()
     if waiting:
-        places = ", ".join(str(p) for p in store.journal.places if p.exists())
+        places = ", ".join(str(p) for p in store.journal.places)
         print(f"kiosk: {waiting} more session record(s) wait in the journal ({places}) until the database can be "
               "written; `kiosk doctor` says why", file=sys.stderr)
     return 0

@@ -86,7 +86,7 @@ class SessionStore:
                 self._connect().close()
             if self.journal.pending():
                 self._commit()
-        except StorageError as exc:
+        except (StorageError, OSError) as exc:
             log.warning("%s", exc)
 
     def keep(self, record: dict[str, Any]) -> None:
