@@ -10,7 +10,7 @@ from kiosk.content.datafiles import content_dir
 from kiosk.content.outcome import OutcomeContent
 from kiosk.content.phrases import AnswerPhrases
 from kiosk.content.questionnaire import Question, Questionnaire
-from kiosk.content.safety import check_rules
+from kiosk.content.safety import check_manifest_questions, check_manifest_rules, check_rules
 from kiosk.content.speech import SpeechTexts
 from kiosk.content.triage import RuleSet
 from kiosk.errors import ContentError
@@ -39,8 +39,10 @@ class Content:
             AnswerPhrases.load(grammar),
         )
         content._cross_check(folder)
+        check_manifest_questions(content.questionnaire, folder)
         check_rules(content.questionnaire, content.rules, str(folder / "rules.yaml"),
                     str(folder / "questions.yaml"))
+        check_manifest_rules(content.rules, content.outcomes, folder)
         return content
 
     def _cross_check(self, folder: Path) -> None:
