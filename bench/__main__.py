@@ -25,7 +25,7 @@ from bench.common import (
     ko_clips,
 )
 
-SECTIONS = ("recognition", "latency", "footprint", "soak", "safety")
+SECTIONS = ("recognition", "latency", "footprint", "soak", "safety", "faults")
 NOISE = ("white_10dB", "white_5dB", "pink_10dB", "pink_5dB")
 DEFAULT_EVERY = {"clean": 2, "slowed": 2, **{c: 4 for c in NOISE}}
 """Japanese clips used by default: every 「はい」/「いいえ」 clip, and every 2nd other clean and slowed clip, every
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse(argv)
     started = time.perf_counter()
     os.environ.setdefault("OMP_NUM_THREADS", str(os.cpu_count() or 1))
-    from bench import footprint, latency, plots, recognition, report, safety, soak, throughput
+    from bench import faults, footprint, latency, plots, recognition, report, safety, soak, throughput
     from bench.common import load_engine, load_parts_for, settings_for
     from bench.naive import VoskFreeTranscription, whisper_baseline
     from kiosk.settings import Settings
@@ -166,6 +166,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             results["errors"].append(f"footprint: {type(exc).__name__}: {exc}")
     if "safety" in args.sections:
         results["safety"] = safety.run()
+    if "faults" in args.sections:
+        log(f"[{time.perf_counter() - started:6.0f} s] faults: the emergency path, recognize on a long file")
+        try:
+            results["faults"] = faults.run([e for e in args.engines if _loaded(e, results)], 10 if quick else 50,
+                                           0.1 if quick else 1.0, work)
+        except Exception as exc:
+            results["errors"].append(f"faults: {type(exc).__name__}: {exc}")
 
     meta["load_end"] = [round(x, 2) for x in os.getloadavg()]
     import resource

@@ -260,6 +260,7 @@ def targets(results: dict[str, Any], records: dict[str, Any]) -> list[Target]:
                           why=f'CPU per turn changed by {_ratios(soak.get("cpu_slowdown", {}))} while the reference '
                               f'computation changed by {soak.get("machine_slowdown") or 0:.2f}×: the sessions '
                               "themselves got slower as the process aged"))
+    out += _fault_targets(results.get("faults"))
     safety = results.get("safety")
     if safety:
         out.append(Target("safety_safe", "vignettes: safe share", "dialog", ">=", 1.0, safety["safe_share"], "%",
@@ -269,6 +270,24 @@ def targets(results: dict[str, Any], records: dict[str, Any]) -> list[Target]:
                           float(safety["under_triaged_emergencies"]), "count",
                           note=f'under-triaged at any level: {safety["under_triaged"]}',
                           why="an emergency vignette did not reach the emergency level"))
+    return out
+
+
+def _fault_targets(faults: dict[str, Any] | None) -> list[Target]:
+    """The costs of the fault guarantees (bench/faults.py): the clinic emergency path, recognize on 1 h."""
+    if not faults:
+        return []
+    em = faults["emergency"]["decided_to_first_sample"]
+    out = [Target("clinic_emergency_path", "emergency prompt after the decision, clinic: pager and journal first "
+                                           "(max)", "any", "<=", 0.050, em["max"], "ms",
+                  note=f'p50 {fmt(em["p50"], "ms")}, p95 {fmt(em["p95"], "ms")}, n = {em["n"]}',
+                  why="the pager's start or the journal's fsync took long; see the fault guarantees section")]
+    whisper = faults["recognize_memory"].get("whisper")
+    if whisper:
+        out.append(Target("whisper_recognize_1h", "kiosk recognize on a 1-hour file: peak memory", "whisper", "<=",
+                          400.0, whisper["long"]["peak_rss_mb"], "MB",
+                          note=f'5 s file: {whisper["short"]["peak_rss_mb"]:.0f} MB',
+                          why="memory grows with the file's length"))
     return out
 
 
@@ -539,6 +558,10 @@ def markdown(results: dict[str, Any], plots: dict[str, str]) -> str:
     else:
         add("Skipped in this run (`--soak 0` or `--quick`).\n")
 
+    if results.get("faults"):
+        from bench.faults import markdown as faults_markdown
+
+        L += faults_markdown(results["faults"])
     safety = results.get("safety")
     if safety:
         add("## 6. Triage safety (vignettes)\n")

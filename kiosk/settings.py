@@ -30,9 +30,13 @@ class SiteSettings:
     mode: str = "home"
     """'home': tell the person to call 119; 'clinic': also tell them staff are coming and alert staff."""
     staff_alert_command: tuple[str, ...] = ()
-    """Program and fixed arguments run (without a shell) to alert staff in clinic mode."""
+    """Program and fixed arguments run (without a shell) to alert staff in clinic mode. The program must exist
+    and be executable: `kiosk check`, `kiosk doctor` and every start check it."""
     fallback: str = "keyboard"
     """When voice answers keep failing: 'keyboard' (keys/touch), 'staff' (call staff), or 'none'."""
+    staff_alert_check_args: tuple[str, ...] = ()
+    """Arguments after which the alert command checks itself without paging anyone (e.g. ["--dry-run"]):
+    `kiosk doctor` then runs staff_alert_command plus these and expects status 0. Empty: not run by doctor."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ class ListenSettings:
     no_input: float = 8.0
     """Seconds without speech before the question is asked again; 0 turns the timeout off."""
     max_utterance: float = 15.0
-    """Longest answer in seconds."""
+    """Longest answer in seconds; 0: no limit of its own (the endpointer still stops at 600 s)."""
     vad_mode: int = 2
     """webrtcvad aggressiveness 0-3 (checked when the settings load)."""
     noise_margin_db: float = 4.5
@@ -85,6 +89,7 @@ class ModelSettings:
     vosk_model: Path = field(default_factory=lambda: _data_home() / "models" / "vosk-model-small-ja-0.22")
     whisper_model: Path = field(default_factory=lambda: _data_home() / "models" / "whisper-base")
     threads: int = 2
+    """CPU threads for the recognizer, 1-64."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,10 @@ class StorageSettings:
     audio_max_mb: int = 200
     audio_max_days: int = 14
     """Whole days answer audio is kept, at least 1."""
+    spare_dir: Path = field(default_factory=lambda: Path("/var/tmp") / f"kiosk-{os.geteuid()}")
+    """A second place for the pending-records journal when the database's folder cannot be written (a full
+    disk, a read-only mount), best on another disk; merged into the database at the next start. The service
+    sets /run/kiosk (KIOSK_SPARE_DIR): in memory, it outlives a restart of the kiosk but not a reboot."""
 
 
 @dataclass(frozen=True)
@@ -125,15 +134,32 @@ _ENV = {
     "KIOSK_DB": ("storage", "database"),
     "KIOSK_CONTENT": ("content", "folder"),
     "KIOSK_GRAMMAR": ("content", "grammar"),
+    "KIOSK_SPARE_DIR": ("storage", "spare_dir"),
 }
 _PATHS = {"folder", "grammar"}
 _CHOICES = {("site", "mode"): ("home", "clinic"), ("site", "fallback"): ("keyboard", "staff", "none"),
             ("models", "engine"): ("vosk", "whisper")}
 _RANGES: dict[tuple[str, str], tuple[float, float | None]] = {
+    ("dialog", "max_reprompts"): (0, 10),
+    ("dialog", "end_after_silent_questions"): (0, 100),
+    ("dialog", "confirm_help_below"): (0, 2),  # above 1: always confirm
+    ("dialog", "confirm_no_below"): (0, 2),  # above 1: every 'no' on a safety question is asked again
+    ("dialog", "recheck_no_min"): (0, 2),
+    ("dialog", "spoken_advice"): (0, 50),
+    ("listen", "trailing_silence"): (0.3, 10),  # 0 ends every answer at its first frame; the endpointer refuses it
+    ("listen", "no_input"): (1, 3600),
+    ("listen", "max_utterance"): (1, 600),  # the endpointer's memory cap (audio.endpoint.MEMORY_CAP_SECONDS)
     ("listen", "vad_mode"): (0, 3),  # webrtcvad accepts 0-3 only; checked here, not as a traceback later
+    ("listen", "noise_margin_db"): (0, 30),
+    ("listen", "emergency_repeats"): (0, 1000),
+    ("models", "threads"): (1, 64),  # 100000 made the recognizer crash, 5000 hang
+    ("storage", "audio_max_mb"): (1, 1_000_000),
     ("storage", "audio_max_days"): (1, None),  # 0 would delete every recording as soon as it is made
 }
-"""Inclusive bounds (None: no upper bound) beyond 'not negative', for settings that need them."""
+"""Inclusive bounds (None: no upper bound) of every number setting, checked once when the settings load, so
+`kiosk check`, `kiosk doctor` and every start refuse the same values with the same message."""
+_OFF_BY_ZERO = {("listen", "no_input"), ("listen", "max_utterance")}
+"""Number settings where 0 turns the limit off (WCAG 2.2.1), besides their range."""
 
 
 def load_settings(config: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
@@ -243,9 +269,10 @@ def _convert(origin: str, section: str, name: str, default: Any, value: Any) -> 
             if number < 0:
                 raise SettingsError(f"{where} must not be negative")
             low, high = _RANGES.get((section, name), (0, None))
-            if number < low or (high is not None and number > high):
+            off = (section, name) in _OFF_BY_ZERO
+            if (number < low or (high is not None and number > high)) and not (off and number == 0):
                 span = f"from {low:g} to {high:g}" if high is not None else f"at least {low:g}"
-                raise SettingsError(f"{where} is {value!r}; it must be {span}")
+                raise SettingsError(f"{where} is {value!r}; it must be {'0 (off) or ' if off else ''}{span}")
             return number
         text = str(value)
         allowed = _CHOICES.get((section, name))

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,21 @@ from tests import model_paths
 def pytest_runtest_setup(item: pytest.Item) -> None:
     # Before the test's fixtures: a session fixture that loads a model checks the first test that uses it.
     model_paths.current_marks = {mark.name for mark in item.iter_markers()}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_spare_journal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Records that a test's storage fault sends to the spare journal ([storage] spare_dir) go to a folder of
+    this test run, not to the machine's /var/tmp/kiosk-<uid>; kiosks started by the tests inherit it."""
+    folder = tmp_path_factory.mktemp("spare-journal")
+    folder.chmod(0o700)
+    before = os.environ.get("KIOSK_SPARE_DIR")
+    os.environ["KIOSK_SPARE_DIR"] = str(folder)
+    yield
+    if before is None:
+        os.environ.pop("KIOSK_SPARE_DIR", None)
+    else:
+        os.environ["KIOSK_SPARE_DIR"] = before
 
 
 @pytest.fixture(scope="session")

@@ -58,6 +58,8 @@ CASES = [
      "    section: past\n    text: 65歳以上ですか。", "age_65", "section", "not one of"),
     ("questions.yaml", "      - {age_55: [\"yes\", unknown]}", "      - {age_5: [\"yes\"]}",
      "age_65", "ask_if", "not an earlier question"),
+    ("questions.yaml", "  - id: place\n    section: complaint\n", "  - id: place\n    section: history\n", "kind",
+     "section", "sections go in the order"),
     ("questions.yaml", "    answers: [sitting, standing, neither]", "    answers: [sitting, standing, lying]",
      "work_posture", "answers", "no phrases"),
     ("rules.yaml", "    when: [{rf_fever: [\"yes\", unknown]}]", "    when: [{rf_fevr: [\"yes\", unknown]}]",

@@ -16,6 +16,7 @@ from kiosk.content.bundle import Content
 from kiosk.session.records import SessionStore
 from tests.jsonl_driver import UTTERANCES, answers_by_id, drive, drive_in_process
 
+
 def outcome_of(events: list[dict[str, Any]]) -> dict[str, Any]:
     """The outcome event (after it come 「くわしく聞きますか」 and the closing words)."""
     return next(e for e in events if e["type"] == "outcome")

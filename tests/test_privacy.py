@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.content.bundle import Content
 from kiosk.session.records import SessionStore
 from kiosk.session.staff_alert import StaffAlert
 
@@ -175,15 +176,33 @@ def test_a_clinic_emergency_runs_the_configured_command_with_its_fixed_arguments
     assert not list(tmp_path.glob("pwned*"))
 
 
-def test_a_missing_alert_program_is_logged_and_the_emergency_goes_on(tmp_path: Path) -> None:
+def test_an_alert_program_gone_after_start_is_logged_told_and_the_emergency_goes_on(tmp_path: Path) -> None:
+    # A missing program stops the kiosk at start (tests/test_faults_safety.py); one removed while it runs is
+    # found only when it is needed.
+    pager = tmp_path / "page-staff"
+    pager.write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
+    pager.chmod(0o755)
     config = tmp_path / "kiosk.toml"
-    config.write_text("[site]\nmode = 'clinic'\nstaff_alert_command = ['/nonexistent/page-staff', 'kiosk-1']\n",
-                      encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "kiosk", "--jsonl"], input="はい\n", capture_output=True, text=True,
-                          env=environment(tmp_path, KIOSK_CONFIG=str(config)), cwd=ROOT, timeout=60)
-    assert proc.returncode == 0 and "Traceback" not in proc.stderr
-    assert "staff alert command /nonexistent/page-staff could not be started" in proc.stderr
-    assert json.loads(proc.stdout.splitlines()[-1])["level"] == "emergency"
+    config.write_text(f"[site]\nmode = 'clinic'\nstaff_alert_command = ['{pager}', 'kiosk-1']\n", encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "kiosk", "--jsonl"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=environment(tmp_path, KIOSK_CONFIG=str(config)),
+                            cwd=ROOT)
+    assert proc.stdin is not None and proc.stdout is not None
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if '"ask"' in line:
+            break
+    pager.unlink()
+    out, err = proc.communicate("はい\n", timeout=60)
+    lines += out.splitlines()
+    assert proc.returncode == 0 and "Traceback" not in err
+    assert f"staff alert command {pager} could not be started" in err
+    events = [json.loads(x) for x in lines]
+    failed = Content.load().speech["emergency_alert_failed"]
+    told = next(i for i, e in enumerate(events) if e["type"] == "say" and e["text"] == failed)
+    assert [e["type"] for e in events[told - 2:told]] == ["emergency", "error"], "told at once: nobody was paged"
+    assert events[-1]["level"] == "emergency"
 
 
 # --- the service runs as its own user, with private files ---

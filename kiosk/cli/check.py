@@ -8,6 +8,7 @@ from typing import Any
 
 from kiosk.content.bundle import Content
 from kiosk.dialog.normalize import Normalizer
+from kiosk.session.staff_alert import check_site_alert
 from kiosk.settings import Settings
 
 
@@ -20,6 +21,7 @@ def add_command(sub: Any) -> None:
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     content = Content.load(settings.content.folder, settings.content.grammar)
     Normalizer.load()
+    check_site_alert(settings.site)  # a pager that cannot run stops the service here (ExecStartPre)
     print(f"content OK: {len(content.questionnaire.questions)} questions, {len(content.rules.rules)} rules, "
           f"{len(content.outcomes.advice)} advice items, {len(content.prompt_texts())} prompt texts")
     from kiosk.cli.doctor import check_prompt_audio

@@ -1,9 +1,10 @@
 """`kiosk doctor`: checks what an unattended kiosk needs and says what to fix.
 
-Audio devices, the speech model, voices (pre-rendered prompts and a live voice), content, disk space and the
-session database. Each check returns findings: `ok`, `warn` (works, but something optional is missing) or
-`fail` (the kiosk cannot work properly until it is fixed). The command exits 0 only when nothing failed.
-Nothing here writes anything, and nothing uses the network.
+Audio devices, the speech model, voices (pre-rendered prompts and a live voice), content, the staff alert,
+disk space and the session database. Each check returns findings: `ok`, `warn` (works, but something optional
+is missing) or `fail` (the kiosk cannot work properly until it is fixed). The command exits 0 only when nothing failed.
+Nothing here writes anything (the staff alert's dry run, when a site sets one, is its own program's business),
+and nothing uses the network.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from kiosk.cli.doctor_alert import check_staff_alert
 from kiosk.cli.doctor_checks import check_audio, check_content, check_models, check_prompt_audio, check_voices
 from kiosk.cli.doctor_storage import check_database, check_disk
 from kiosk.cli.findings import FAIL, OK, WARN, Check, Finding
@@ -23,11 +25,12 @@ from kiosk.errors import KioskError
 from kiosk.settings import Settings, load_settings
 
 __all__ = ["FAIL", "OK", "WARN", "Finding", "check_audio", "check_content", "check_database", "check_disk",
-           "check_models", "check_prompt_audio", "check_voices", "run_checks", "report"]
+           "check_models", "check_prompt_audio", "check_staff_alert", "check_voices", "run_checks", "report"]
 
 
 CHECKS: dict[str, Check] = {"audio": check_audio, "models": check_models, "voices": check_voices,
-                            "content": check_content, "disk": check_disk, "database": check_database}
+                            "content": check_content, "staff": check_staff_alert, "disk": check_disk,
+                            "database": check_database}
 
 
 def run_checks(settings: Settings, names: Sequence[str] | None = None) -> list[Finding]:
@@ -58,7 +61,8 @@ def report(findings: list[Finding], as_json: bool = False) -> str:
 
 def add_command(subparsers: Any) -> None:
     """Register `kiosk doctor` on the main parser's subcommands."""
-    doctor = subparsers.add_parser("doctor", help="check devices, models, voices, content, disk and database")
+    doctor = subparsers.add_parser("doctor",
+                                   help="check devices, models, voices, content, staff alert, disk and database")
     _arguments(doctor)
 
 

@@ -7,9 +7,11 @@ import shlex
 import shutil
 import sqlite3
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 from kiosk.cli.findings import FAIL, OK, WARN, Finding
+from kiosk.session.records import SessionStore, count_damaged
 from kiosk.settings import Settings
 
 FAIL_BELOW_MB = 50
@@ -50,6 +52,16 @@ def _existing(path: Path) -> Path:
 # --- database ---
 
 def check_database(settings: Settings) -> list[Finding]:
+    """The session database (see _check_database), and any records waiting in the journal after a storage
+    fault, said with the database's own finding: the kiosk merges them when it next starts."""
+    found = _check_database(settings)
+    note = _waiting(settings)
+    if note and found:
+        found[-1] = replace(found[-1], message=f"{found[-1].message}; {note}")
+    return found
+
+
+def _check_database(settings: Settings) -> list[Finding]:
     """The session database: private, intact and writable now (checked without writing a record).
 
     Writable means what SQLite needs to save a record: the file and any -wal, -shm or -journal file beside it
@@ -67,7 +79,9 @@ def check_database(settings: Settings) -> list[Finding]:
     found = []
     mode = stat.S_IMODE(db.stat().st_mode)
     if mode & 0o077:
-        found.append(Finding("database", WARN, f"{db} is readable by other users (mode {mode:o})", f"chmod 600 {db}"))
+        found.append(Finding("database", WARN, f"{db} is readable by other users (mode {mode:o}); the kiosk makes it "
+                                               "private when it starts, or keeps records out of it if it cannot",
+                             f"chmod 600 {db}"))
     blocked = _not_writable(db)
     if blocked is not None:
         return found + [blocked]
@@ -81,6 +95,7 @@ def check_database(settings: Settings) -> list[Finding]:
             conn.rollback()
             count = conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sessions'").fetchone()[0]
             rows = conn.execute("SELECT count(*) FROM sessions").fetchone()[0] if count else 0
+            damaged = count_damaged(conn) if count else 0
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
@@ -93,7 +108,31 @@ def check_database(settings: Settings) -> list[Finding]:
         else:
             fix = _restore(db)
         return found + [Finding("database", FAIL, f"{db} cannot be written ({text})", fix)]
+    if damaged:
+        found.append(Finding("database", WARN, f"{db}: {damaged} of {rows} session record(s) are damaged (values "
+                                               "that cannot be read); `kiosk history` shows them as damaged and "
+                                               "the others as usual",
+                             f"nothing is needed for new sessions; restore those rows from a backup if they matter "
+                             f"({_restore(db)})"))
     return found + [Finding("database", OK, f"{db}: {rows} session record(s), writable")]
+
+
+def _waiting(settings: Settings) -> str:
+    """Records kept in the journal during a storage fault, waiting for the next start to merge them."""
+    journal = SessionStore.from_settings(settings.storage).journal
+    waiting = journal.pending()
+    if not waiting:
+        return ""
+    places = ", ".join(str(p) for p in journal.places if _exists(p))
+    return (f"{waiting} session record(s) wait in the journal {places}, kept during a storage fault; the kiosk "
+            "merges them into the database when it next starts (or at `kiosk history`)")
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a folder this user may not look into
+        return False
 
 
 _SQLITE_FILES = ("-wal", "-shm", "-journal")

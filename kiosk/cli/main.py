@@ -10,9 +10,11 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from kiosk.cli import check, doctor, history, models, prompts, recognize, replay
 from kiosk.errors import KioskError, Stopped
+from kiosk.session.staff_alert import check_site_alert
 from kiosk.session.typed import build_text_session
 from kiosk.settings import Settings, load_settings
 
@@ -24,7 +26,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="kiosk: %(levelname)s: %(message)s", stream=sys.stderr)
     in_main = threading.current_thread() is threading.main_thread()  # only there can signals be handled
-    previous = signal.signal(signal.SIGTERM, _stop) if in_main else None
+    # SIGHUP (the terminal of `kiosk --text` closed) is a stop like SIGTERM: the answers so far are saved.
+    previous: dict[signal.Signals, Any] = {}
+    if in_main:
+        previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         settings = load_settings(args.config)
         return int(args.func(args, settings))
@@ -41,8 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"kiosk: {_os_error_advice(exc)}", file=sys.stderr)
         return 2
     finally:
-        if in_main:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _stop(signum: int, frame: object) -> None:
@@ -79,9 +84,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    check_site_alert(settings.site)  # a pager that cannot run stops the kiosk now, not in an emergency
     if args.text or args.jsonl:
         session = build_text_session(settings, jsonl=args.jsonl, out=sys.stdout)
-        prompt = None if args.jsonl else (lambda: print("> ", end="", flush=True))
+        prompt = None if args.jsonl else (lambda: session.write_prompt("> "))
         finished = session.run(sys.stdin, prompt)
         return 0 if finished is not None else 1
     from kiosk.cli.voice import run_voice

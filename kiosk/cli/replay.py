@@ -6,16 +6,19 @@ import argparse
 import errno
 import json
 import logging
+import os
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from kiosk.atomicfile import leftovers, replacing
 from kiosk.audio.wav import write_wav
+from kiosk.cli.input_files import not_regular, resolved
 from kiosk.clock import SystemClock
 from kiosk.errors import AudioError, KioskError
 from kiosk.session.records import SessionStore
+from kiosk.session.staff_alert import check_site_alert
 from kiosk.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -48,10 +51,14 @@ def answer_source(source: Path) -> tuple[list[Path], dict[str, list[Path]]]:
     """
     if source.is_dir():
         # Any case of the extension: recorders and Windows copies often write NAME.WAV.
-        files = sorted(p for p in source.iterdir() if p.suffix.lower() == ".wav" and p.is_file())
+        files = sorted(p for p in source.iterdir() if p.suffix.lower() == ".wav")
         if not files:
             raise AudioError(f"{source} has no .wav files; put one WAV per answer there, named in answer order")
+        _refuse_irregular(source, files)
         return files, {}
+    problem = not_regular(source, "a manifest")
+    if problem is not None:
+        raise AudioError(f"{problem}, or a folder of WAV files")
     if not source.is_file():
         raise AudioError(f"{source} does not exist; give a folder of WAV files or a manifest file")
     try:
@@ -81,13 +88,23 @@ def answer_source(source: Path) -> tuple[list[Path], dict[str, list[Path]]]:
         items = [paths] if isinstance(paths, str) else paths
         if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
             raise AudioError(f"{source}: by_question values must be a WAV path or a list of paths")
-        return [(source.parent / x.strip()).resolve() for x in items]
+        return [resolved(source.parent / x.strip()) for x in items]
 
-    files = [(source.parent / x.strip()).resolve() for x in ordered if not x.lstrip().startswith("#")]
+    files = [resolved(source.parent / x.strip()) for x in ordered if not x.lstrip().startswith("#")]
     by_question = {str(q): resolve(p) for q, p in keyed.items()}
     if not files and not by_question:
         raise AudioError(f"{source} lists no answer files")
+    _refuse_irregular(source, [*files, *(p for paths in by_question.values() for p in paths)])
     return files, by_question
+
+
+def _refuse_irregular(source: Path, files: list[Path]) -> None:
+    """Every answer file must be a regular file: a FIFO would hang the replay, a folder or a broken symlink
+    would be skipped; refused before anything is read, each one named."""
+    problems = list(dict.fromkeys(p for p in map(not_regular, files) if p is not None))
+    if problems:
+        raise AudioError(f"{source}: {'; '.join(problems)}; replay reads one regular WAV file per answer: remove "
+                         "or replace these, then replay again")
 
 
 REPLAY_FILES = ("outcome.json", "transcript.jsonl", "kiosk_speech.wav")
@@ -115,6 +132,13 @@ def clear_previous_replay(out: Path) -> int:
     return removed
 
 
+def _private_text(path: Path) -> TextIO:
+    """A new text file readable by this user only (0600), whatever the umask."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode otherwise
+    return os.fdopen(fd, "w", encoding="utf-8")
+
+
 def _write_advice(out: Path, exc: OSError) -> str:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return f"the disk is full: free space (see `df -h {out}`) or give --out a folder on another disk"
@@ -132,14 +156,17 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.audio.speaker import RecordingOutput
     from kiosk.session.assembly import build_session, load_parts
 
+    check_site_alert(settings.site)  # clinic mode pages staff on a replayed emergency too
     files, by_question = answer_source(args.source)
     parts = load_parts(settings)
     recognizer = load_recognizer(settings.models, args.engine, parts.content.phrases.language)
     out: Path = args.out
     try:
-        (out / "speech").mkdir(parents=True, exist_ok=True)
+        # Private like the database: the transcript holds what was heard, the speech files what was said.
+        out.mkdir(parents=True, exist_ok=True, mode=0o700)
+        (out / "speech").mkdir(exist_ok=True, mode=0o700)
         removed = clear_previous_replay(out)
-        transcript = (out / "transcript.jsonl").open("w", encoding="utf-8")
+        transcript = _private_text(out / "transcript.jsonl")
     except OSError as exc:
         raise KioskError(f"cannot write the results to {out} ({exc.strerror or exc}); {_write_advice(out, exc)}, "
                          "then replay again") from None
@@ -156,7 +183,9 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
             except OSError as exc:  # the session goes on: its outcome matters more than its transcript
                 not_written.append(("transcript.jsonl", exc))
 
-    store = SessionStore(settings.storage.database) if args.store else None
+    store = SessionStore.from_settings(settings.storage) if args.store else None
+    if store is not None:
+        store.start()
     source = FileSource(files, by_question, realtime=args.realtime)
     session = build_session(settings, parts, recognizer, source, output, None, emit, store, SystemClock(),
                             "replay")

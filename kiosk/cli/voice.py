@@ -67,7 +67,8 @@ def run_voice(args: argparse.Namespace, settings: Settings, *, microphone: Any =
     if output is None:
         output = SpeakerOutput(settings.listen.output_device or None)
     events = stdout_printer(getattr(args, "events", False), _is_terminal(sys.stdout))
-    store = SessionStore(settings.storage.database)
+    store = SessionStore.from_settings(settings.storage)
+    store.start()  # records a storage fault kept in the journal are merged now
     # Every text pre-rendered (the normal case): the live voice is loaded only if one is ever missing.
     texts = parts.content.prompt_texts()
     live = LazyLiveRenderer() if all(parts.library.fresh(pid) for pid in texts) else choose_live_renderer()

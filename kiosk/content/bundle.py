@@ -12,7 +12,7 @@ from kiosk.content.outcome import OutcomeContent
 from kiosk.content.phrases import AnswerPhrases
 from kiosk.content.questionnaire import Question, Questionnaire
 from kiosk.content.relevance import Relevance
-from kiosk.content.safety import check_rules
+from kiosk.content.safety import check_manifest_questions, check_manifest_rules, check_rules
 from kiosk.content.speech import SpeechTexts
 from kiosk.content.triage import RuleSet
 from kiosk.errors import ContentError
@@ -41,8 +41,11 @@ class Content:
             AnswerPhrases.load(grammar),
         )
         content._cross_check(folder)
+        check_manifest_questions(content.questionnaire, folder)
+        content.questionnaire.check_order(str(folder / "questions.yaml"))
         check_rules(content.questionnaire, content.rules, str(folder / "rules.yaml"),
                     str(folder / "questions.yaml"))
+        check_manifest_rules(content.rules, content.outcomes, folder)
         return content
 
     def next_question(self, answers: Mapping[str, str], after: str | None) -> Question | None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from kiosk.content.conditions import Condition, parse_condition
 from kiosk.content.levels import EMERGENCY, LEVELS, SELF_CARE, rank
+from kiosk.content.safety_manifest import SELF_CARE_ONLY_DEPARTMENTS
 from kiosk.content.triage import Triage
 from kiosk.content.yamlfile import Fields, load_yaml
 
@@ -103,22 +104,27 @@ class OutcomeContent:
                                 item.text_list("see_doctor_if", []), (go[0], go[1]))
         return cls(levels, departments, _load_advice(advice_path))
 
-    def compose(self, triage: Triage, answers: Mapping[str, str]) -> Outcome:
-        """The guidance for this triage result and these answers."""
-        level = self.levels[triage.level]
+    def compose(self, triage: Triage, answers: Mapping[str, str], at_least: str = SELF_CARE) -> Outcome:
+        """The guidance for this triage result and these answers; `at_least` raises the level (an emergency
+        raised by a call for help), and the departments then fit the raised level."""
+        lid = max(triage.level, at_least, key=rank)
+        level = self.levels[lid]
         # Self-care reasons (「筋肉の疲れや姿勢」) and places (整骨院) are not said beside a reason to see a
         # doctor: they would soften it, and 整骨院 is not a medical institution.
-        fired = [r for r in triage.explained if r.rule.level != SELF_CARE or triage.level == SELF_CARE]
-        # The top level's departments first, then the others', each named once.
-        departments = _unique([*(d for r in fired if r.rule.level == triage.level for d in r.rule.departments),
+        fired = [r for r in triage.explained if r.rule.level != SELF_CARE or lid == SELF_CARE]
+        raised = level.default_departments if lid != triage.level else ()
+        # The top level's departments first (a raised level's own defaults), then the others', each named once.
+        departments = _unique([*(d for r in fired if r.rule.level == lid for d in r.rule.departments), *raised,
                                *(d for r in fired for d in r.rule.departments)])
-        go_first = fired[0].rule.departments if fired else level.default_departments
+        if lid != SELF_CARE:
+            departments = tuple(d for d in departments if d not in SELF_CARE_ONLY_DEPARTMENTS)
         if not departments:
             departments = level.default_departments
-        advice = () if triage.level == EMERGENCY else tuple(
-            a for a in self.advice if a.applies(triage.level, answers))
+        top = fired[0].rule.departments if fired and fired[0].rule.level == lid else level.default_departments
+        go_first = tuple(d for d in top if d in departments) or departments[:1]
+        advice = () if lid == EMERGENCY else tuple(a for a in self.advice if a.applies(lid, answers))
         return Outcome(
-            level=triage.level, colour=level.colour, label=level.label, speech=level.speech,
+            level=lid, colour=level.colour, label=level.label, speech=level.speech,
             departments=departments, department_names=tuple(self.departments[d] for d in departments),
             reasons=tuple(r.text for r in fired), rule_ids=tuple(r.rule.id for r in fired), advice=advice,
             see_doctor_if=level.see_doctor_if, reason_prompts=tuple(r.prompt for r in fired), go_first=go_first,

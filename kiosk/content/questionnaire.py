@@ -61,9 +61,6 @@ class Questionnaire:
             clash = set(answers) & set(ALWAYS_ACCEPTED)
             if clash:
                 raise item.error("answers", f"{', '.join(sorted(clash))} is always accepted; do not list it")
-            if questions and SECTIONS.index(section) < SECTIONS.index(questions[-1].section):
-                raise item.error("section", f"'{section}' after '{questions[-1].section}': sections go in the "
-                                            f"order {', '.join(SECTIONS)} (the stroke gate first)")
             ask_if = parse_condition(item, "ask_if")
             if section in ("stroke", "red_flag") and not ask_if.always:
                 raise item.error("ask_if", "stroke and red-flag questions are asked of everyone")
@@ -72,6 +69,14 @@ class Questionnaire:
             questions.append(Question(qid, section, item.text("text"), answers, ask_if, item.text("source"),
                                       yes_from_age))
         return cls(tuple(questions))
+
+    def check_order(self, file: str) -> None:
+        """Sections come in the order of SECTIONS, each once (its intro is said when it begins). Checked after
+        the safety manifest, whose messages name a moved stroke sign or red flag more precisely."""
+        for before, q in zip(self.questions, self.questions[1:]):
+            if SECTIONS.index(q.section) < SECTIONS.index(before.section):
+                raise ContentError(file, q.id, "section", f"'{q.section}' after '{before.section}' ({before.id}): "
+                                                          f"sections go in the order {', '.join(SECTIONS)}")
 
     def by_id(self, qid: str) -> Question:
         for q in self.questions:

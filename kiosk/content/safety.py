@@ -15,10 +15,21 @@ less than the known answer would.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from kiosk.content.conditions import Clause
-from kiosk.content.levels import EMERGENCY, URGENT, rank
+from kiosk.content.levels import EMERGENCY, SELF_CARE, URGENT, rank
+from kiosk.content.outcome import OutcomeContent
 from kiosk.content.phrases import UNKNOWN
 from kiosk.content.questionnaire import Questionnaire
+from kiosk.content.safety_manifest import (
+    EMERGENCY_DEPARTMENTS,
+    MANIFEST,
+    RED_FLAG_SCOPES,
+    RED_FLAGS,
+    SELF_CARE_ONLY_DEPARTMENTS,
+    STROKE_GATE,
+)
 from kiosk.content.triage import RuleSet
 from kiosk.errors import ContentError
 
@@ -108,3 +119,92 @@ def _covered(rules: RuleSet, level: str, clause: Clause, qid: str) -> bool:
                     q in known and known[q] <= allowed for q, allowed in tests.items() if q != qid):
                 return True
     return False
+
+
+def check_manifest_questions(questionnaire: Questionnaire, folder: Path) -> None:
+    """The pinned gate signs and red flags (kiosk/content/safety_manifest.py) are in the questions: present,
+    labelled, asked of everyone, in order. Checked before the rules, whose checks trust these labels."""
+    questions_file = str(folder / "questions.yaml")
+    order = [q.id for q in questionnaire.questions]
+    by_id = {q.id: q for q in questionnaire.questions}
+    for qid, (section, _, what) in _pinned().items():
+        q = by_id.get(qid)
+        if q is None:
+            raise ContentError(questions_file, qid, "id", f"missing: '{qid}' ({what}) is pinned by {MANIFEST} and "
+                                                          "must stay (reword its text if needed, keep its id)")
+        if q.section != section:
+            raise ContentError(questions_file, qid, "section", f"is '{q.section}', but {MANIFEST} pins '{qid}' "
+                                                               f"({what}) as '{section}'")
+        if not q.ask_if.always:
+            raise ContentError(questions_file, qid, "ask_if", f"must be empty: {MANIFEST} pins '{qid}' as asked "
+                                                              "of everyone")
+        allowed = ("stroke",) if section == "stroke" else ("stroke", "complaint", "red_flag")
+        before = next((p for p in order[:order.index(qid)] if by_id[p].section not in allowed), None)
+        if before is not None:
+            first = "the stroke signs come first, before any other question" if section == "stroke" else \
+                "the red flags come before the history questions (after the complaint)"
+            raise ContentError(questions_file, qid, "order", f"is asked after '{before}' ({by_id[before].section}); "
+                                                             f"{MANIFEST} pins {first}: move it up")
+        if "yes" not in q.answers or "no" not in q.answers:
+            raise ContentError(questions_file, qid, "answers", f"must include \"yes\" and \"no\" ({MANIFEST})")
+
+
+def check_manifest_rules(rules: RuleSet, outcomes: OutcomeContent, folder: Path) -> None:
+    """The pinned signs are as strong as pinned, and the departments fit the levels (after check_rules)."""
+    rules_file = str(folder / "rules.yaml")
+    for qid, (_, level, what) in _pinned().items():
+        for scope in RED_FLAG_SCOPES.get(qid, ({},)):
+            if not _fires_in(rules, qid, level, scope):
+                raise _too_weak(rules, rules_file, qid, level, what, scope)
+    _check_departments(rules, outcomes, rules_file, str(folder / "outcomes.yaml"))
+
+
+def _pinned() -> dict[str, tuple[str, str, str]]:
+    """Question id → (section, lowest level of its 'yes' alone, what it is)."""
+    return {**{qid: ("stroke", EMERGENCY, what) for qid, what in STROKE_GATE.items()},
+            **{qid: ("red_flag", level, "a red flag") for qid, level in RED_FLAGS.items()}}
+
+
+def _fires_in(rules: RuleSet, qid: str, level: str, scope: dict[str, tuple[str, ...]]) -> bool:
+    """A rule of >= `level` fires on `qid` = yes wherever the complaint is in `scope` (whatever else holds):
+    one of its clauses tests `qid` with "yes" and otherwise only scope questions, each with all their answers."""
+    return any(rank(r.level) >= rank(level) and any(
+        "yes" in dict(c.tests).get(qid, frozenset()) and all(
+            q == qid or (q in scope and set(scope[q]) <= values) for q, values in c.tests)
+        for c in r.when.clauses) for r in rules.rules)
+
+
+def _too_weak(rules: RuleSet, rules_file: str, qid: str, level: str, what: str,
+              scope: dict[str, tuple[str, ...]]) -> ContentError:
+    alone = [r for r in rules.rules if any(
+        "yes" in dict(c.tests).get(qid, frozenset()) and all(q == qid or q in scope for q, _ in c.tests)
+        for c in r.when.clauses)]
+    where = f" for a complaint of {scope}" if scope else " alone"
+    pin = f"{MANIFEST} pins '{qid}' = yes{where} ({what}) at {level} or above"
+    if not alone:
+        return ContentError(rules_file, qid, "when", f"no rule fires on '{qid}' = yes{where}; {pin}")
+    strongest = max(alone, key=lambda r: rank(r.level))
+    return ContentError(rules_file, strongest.id, "level", f"is {strongest.level}; {pin}")
+
+
+def _check_departments(rules: RuleSet, outcomes: OutcomeContent, rules_file: str, outcomes_file: str) -> None:
+    """An emergency names the emergency departments; 整骨院・リハビリ is never named above self_care."""
+    for did in (*EMERGENCY_DEPARTMENTS, *SELF_CARE_ONLY_DEPARTMENTS):
+        if did not in outcomes.departments:
+            raise ContentError(outcomes_file, f"departments.{did}", "name", f"missing: pinned by {MANIFEST}")
+    missing = [d for d in EMERGENCY_DEPARTMENTS if d not in outcomes.levels[EMERGENCY].default_departments]
+    if missing:
+        raise ContentError(outcomes_file, f"levels.{EMERGENCY}", "default_departments",
+                           f"must include {missing}: {MANIFEST} pins them as where an emergency goes")
+    for lid, level in outcomes.levels.items():
+        named = set(level.default_departments) & set(SELF_CARE_ONLY_DEPARTMENTS)
+        if lid != SELF_CARE and named:
+            raise ContentError(outcomes_file, f"levels.{lid}", "default_departments",
+                               f"names {sorted(named)}, which {MANIFEST} allows at self_care only (not a medical "
+                               "institution)")
+    for rule in rules.rules:
+        named = set(rule.departments) & set(SELF_CARE_ONLY_DEPARTMENTS)
+        if rule.level != SELF_CARE and named:
+            raise ContentError(rules_file, rule.id, "departments",
+                               f"names {sorted(named)} at level {rule.level}; {MANIFEST} allows them at self_care "
+                               "only (not a medical institution)")

@@ -14,7 +14,7 @@ from typing import Any
 from kiosk import __version__
 from kiosk.clock import Clock
 from kiosk.content.bundle import Content
-from kiosk.content.levels import EMERGENCY, URGENT, rank
+from kiosk.content.levels import EMERGENCY, SELF_CARE, URGENT, rank
 from kiosk.content.outcome import Outcome
 from kiosk.content.phrases import UNKNOWN
 from kiosk.content.questionnaire import Question
@@ -259,14 +259,12 @@ class Dialog:
         return [*rest, self._say("closing", "outcome")]
 
     def _outcome(self, triage: Triage, requested: bool) -> Outcome:
-        outcome = self.content.outcomes.compose(triage, self.answers)
+        # A call for help raises the level to an emergency, with the departments an emergency goes to.
+        outcome = self.content.outcomes.compose(triage, self.answers, EMERGENCY if requested else SELF_CARE)
         if not requested:
             return outcome
-        level = self.content.outcomes.levels[EMERGENCY]
-        return dataclasses.replace(
-            outcome, level=EMERGENCY, colour=level.colour, label=level.label, speech=level.speech,
-            reasons=(self.content.speech["emergency_request"], *outcome.reasons),
-            rule_ids=("emergency_request", *outcome.rule_ids), advice=(), see_doctor_if=())
+        return dataclasses.replace(outcome, reasons=(self.content.speech["emergency_request"], *outcome.reasons),
+                                   rule_ids=("emergency_request", *outcome.rule_ids))
 
     def _say(self, key: str, kind: str = "say") -> Say:
         return Say(self.content.speech[key], (f"speech.{key}",), kind)

@@ -4,9 +4,59 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import shutil
 import subprocess
+from pathlib import Path
+
+from kiosk.errors import SettingsError
+from kiosk.settings import SiteSettings
 
 log = logging.getLogger(__name__)
+DRY_RUN_SECONDS = 10.0
+"""How long `kiosk doctor` waits for the alert command's dry run."""
+
+
+def command_problem(command: tuple[str, ...]) -> str | None:
+    """Why the alert program cannot be run (missing, not a file, not executable), or None when it can."""
+    if not command:
+        return None
+    program = command[0]
+    found = shutil.which(program) if os.sep not in program else program
+    if found is None:
+        return f"{program} is not found on PATH ({os.environ.get('PATH', '')}); give its full path"
+    path = Path(found)
+    if not path.exists():
+        return f"{program} does not exist"
+    if not path.is_file():
+        return f"{program} is not a program file"
+    if not os.access(path, os.X_OK):
+        return f"{program} is not executable by this user; `chmod +x {program}`, or check its owner"
+    return None
+
+
+def check_site_alert(site: SiteSettings) -> None:
+    """At start and in `kiosk check`: a configured alert program must be there and executable, so that a
+    missing pager stops the kiosk now rather than failing during an emergency."""
+    problem = command_problem(site.staff_alert_command)
+    if problem is not None:
+        raise SettingsError(f"[site] staff_alert_command cannot be run: {problem}; staff would not be alerted "
+                            "in an emergency (docs/operations.md, \"Alerting staff\")")
+
+
+def dry_run(site: SiteSettings) -> str | None:
+    """Run the alert command with [site] staff_alert_check_args (no one is paged); why it failed, or None."""
+    argv = [*site.staff_alert_command, *site.staff_alert_check_args]
+    try:
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=DRY_RUN_SECONDS)
+    except subprocess.TimeoutExpired:
+        return f"`{' '.join(argv)}` did not finish within {DRY_RUN_SECONDS:.0f} s"
+    except OSError as exc:
+        return f"`{' '.join(argv)}` could not be started ({exc.strerror or exc})"
+    if done.returncode != 0:
+        said = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        return f"`{' '.join(argv)}` ended with status {done.returncode} {said[0]}".rstrip()
+    return None
 
 
 class StaffAlert:

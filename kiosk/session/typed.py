@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import logging
 from collections.abc import Callable
 from typing import Any, TextIO
@@ -14,8 +14,8 @@ from kiosk.dialog.actions import Action, Ask, Emergency, Ended, Finished
 from kiosk.dialog.machine import Dialog
 from kiosk.dialog.normalize import Normalizer
 from kiosk.dialog.understanding import Understanding
-from kiosk.session.events import action_event
-from kiosk.session.records import SessionStore, save_record
+from kiosk.session.events import Emit, EventSinks, StreamSink, action_event
+from kiosk.session.records import SessionStore, commit_records, keep_record, save_record
 from kiosk.session.staff_alert import StaffAlert
 from kiosk.settings import Settings
 
@@ -23,19 +23,28 @@ log = logging.getLogger(__name__)
 
 # Longest line read as one answer: a runaway program must not fill memory.
 MAX_LINE = 1000
+ALERT_WATCH_SECONDS = 30.0
+"""After an emergency in a clinic: how long a typed session waits for the staff pager to finish, so that a
+pager that fails is told to the person before the session ends (one still running then is not a failure)."""
 
 
 class TypedSession:
-    """Drives a Dialog from lines of text; `jsonl` picks the output form."""
+    """Drives a Dialog from lines of text; `jsonl` picks the output form.
+
+    On an emergency the staff alert goes first, then the record (journaled, durable), then the displays: a
+    closed stdout (`| head -3`, a terminal gone) costs only the display, never the alert or the record.
+    """
 
     def __init__(self, dialog: Dialog, understanding: Understanding, store: SessionStore | None,
-                 alert: StaffAlert, out: TextIO, jsonl: bool) -> None:
+                 alert: StaffAlert, out: TextIO, jsonl: bool, displays: tuple[Emit, ...] = ()) -> None:
         self.dialog = dialog
         self.understanding = understanding
         self.store = store
         self.alert = alert
-        self.out = out
         self.jsonl = jsonl
+        self.stream = StreamSink(out, None if jsonl else _human)
+        self.events = EventSinks(self.stream, *displays)
+        """Every display of the session (stdout first); a screen is one more `events.add(...)`."""
         self.finished: Finished | None = None
 
     def run(self, lines: TextIO, prompt: Callable[[], None] | None = None) -> Finished | None:
@@ -43,11 +52,12 @@ class TypedSession:
         try:
             return self._run(lines, prompt)
         except KeyboardInterrupt:
-            # Ctrl-C, or SIGTERM from systemctl stop/restart: the answers given so far are still saved.
+            # Ctrl-C, SIGTERM from systemctl stop/restart, SIGHUP from a closed terminal: the answers given
+            # so far are saved first, then shown where that is still possible.
             ended = self.dialog.interrupted()
             if ended is not None:
-                self._emit(action_event(ended))
                 save_record(self.store, ended.record)
+                self.events(action_event(ended))
             raise
 
     def _run(self, lines: TextIO, prompt: Callable[[], None] | None) -> Finished | None:
@@ -55,11 +65,7 @@ class TypedSession:
         while ask is not None:
             if prompt:
                 prompt()
-            line = lines.readline(MAX_LINE)
-            if len(line) == MAX_LINE and not line.endswith("\n"):
-                # A pasted wall of text is one answer, not dozens: the rest of the line is dropped.
-                while (rest := lines.readline(MAX_LINE)) and not rest.endswith("\n"):
-                    pass
+            line = self._read(lines)
             if not line:
                 self._handle(self.dialog.abort())
                 return self.finished  # None unless the outcome was given before the input ended
@@ -67,34 +73,53 @@ class TypedSession:
             ask = self._handle(self.dialog.hear(heard)) or None
         return self.finished
 
+    @staticmethod
+    def _read(lines: TextIO) -> str:
+        try:
+            line = lines.readline(MAX_LINE)
+            if len(line) == MAX_LINE and not line.endswith("\n"):
+                # A pasted wall of text is one answer, not dozens: the rest of the line is dropped.
+                while (rest := lines.readline(MAX_LINE)) and not rest.endswith("\n"):
+                    pass
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            # The terminal went away (EIO) or the input is not text: the end of input, the answers kept.
+            log.warning("the input cannot be read any more (%s); ending the session", exc)
+            return ""
+        return line
+
     def _handle(self, actions: list[Action]) -> Ask | None:
-        ask: Ask | None = None
+        emergency = next((a for a in actions if isinstance(a, Emergency)), None)
+        alerted = False
+        if emergency is not None and emergency.alert_staff:
+            alerted = self.alert.send()  # 1. staff: before anything is written anywhere
         for action in actions:
-            if isinstance(action, Emergency):
-                self._emit(action_event(action))  # first, before anything else is done
-                if action.alert_staff and not self.alert.send():
-                    # The emergency text says staff are being called: it must not stand when they are not.
-                    self._emit({"type": "say", "text": self.dialog.content.speech["emergency_alert_failed"]})
-                continue
+            if isinstance(action, (Finished, Ended)):
+                # 2. the record: journaled at once on an emergency, else straight to the database
+                (keep_record if emergency is not None else save_record)(self.store, action.record)
+        ask: Ask | None = None
+        for action in actions:  # 3. the displays
             if isinstance(action, Finished):
                 self.finished = action
-                save_record(self.store, action.record)
-            elif isinstance(action, Ended):
-                save_record(self.store, action.record)
             elif isinstance(action, Ask):
                 ask = action
-            self._emit(action_event(action))
+            self.events(action_event(action))
+            if action is emergency and emergency.alert_staff and (not alerted or self.alert.failed()):
+                self._alert_failed()
+                alerted = False
+        if emergency is not None:
+            commit_records(self.store)
+            if alerted and self.alert.failed(wait=ALERT_WATCH_SECONDS):
+                self._alert_failed()  # the pager gave up after 「今、スタッフを呼んでいます」 was shown
         return ask
 
+    def _alert_failed(self) -> None:
+        # The emergency text says staff are being called: it must not stand when they are not.
+        self.events({"type": "error", "kind": "staff_alert", "message": "the staff alert failed"})
+        self.events({"type": "say", "text": self.dialog.content.speech["emergency_alert_failed"]})
 
-    def _emit(self, event: dict[str, Any] | None) -> None:
-        if event is None:
-            return
-        if self.jsonl:
-            self.out.write(json.dumps(event, ensure_ascii=False) + "\n")
-        else:
-            self.out.write(_human(event))
-        self.out.flush()
+    def write_prompt(self, text: str) -> None:
+        """The typing prompt (「> 」), through the same guarded stream as the events."""
+        self.stream.write(text)
 
 
 def _human(event: dict[str, Any]) -> str:
@@ -105,7 +130,7 @@ def _human(event: dict[str, Any]) -> str:
         return f"\n!!! {event['text']} !!!\n"
     if kind == "outcome":
         return f"\n【{event['colour']}・{event['label']}】 受診先: {'、'.join(event['department_names'])}\n"
-    if kind in ("heard", "fallback", "ended"):
+    if kind in ("heard", "fallback", "ended", "error"):
         return ""
     return f"{event['text']}\n"
 
@@ -114,8 +139,9 @@ def build_text_session(settings: Settings, jsonl: bool, out: TextIO) -> TypedSes
     content = Content.load(settings.content.folder, settings.content.grammar)
     channel = "jsonl" if jsonl else "text"
     # Typing is already the fallback for voice, so typed sessions never fall back further.
-    site = settings.site.__class__(settings.site.mode, settings.site.staff_alert_command, "none")
+    site = dataclasses.replace(settings.site, fallback="none")
     dialog = Dialog(content, site, settings.dialog, SystemClock(), channel)
     understanding = Understanding(content.phrases, Normalizer.load())
-    return TypedSession(dialog, understanding, SessionStore(settings.storage.database),
-                        StaffAlert(settings.site.staff_alert_command), out, jsonl)
+    store = SessionStore.from_settings(settings.storage)
+    store.start()  # records a fault kept in the journal are merged now
+    return TypedSession(dialog, understanding, store, StaffAlert(settings.site.staff_alert_command), out, jsonl)

@@ -17,9 +17,9 @@ from kiosk.dialog.actions import Action, Ask, Emergency, Ended, Fallback, Finish
 from kiosk.dialog.machine import Dialog
 from kiosk.dialog.understanding import UNDERSTOOD, Heard, Understanding
 from kiosk.errors import AudioError, StorageError
-from kiosk.session.events import action_event
+from kiosk.session.events import Emit, action_event, isolated
 from kiosk.session.listening import Listened, listen
-from kiosk.session.records import SessionStore, save_record
+from kiosk.session.records import SessionStore, commit_records, keep_record, save_record
 from kiosk.session.staff_alert import StaffAlert
 from kiosk.tts.voice import Voice
 
@@ -46,7 +46,7 @@ class VoiceSession:
     """One spoken self-check: the Dialog plus ears, a voice and an event stream for the screen."""
 
     def __init__(self, dialog: Dialog, recognizer: Recognizer, source: AnswerSource, voice: Voice,
-                 endpointer: Endpointer, understanding: Understanding, events: Callable[[dict[str, Any]], None],
+                 endpointer: Endpointer, understanding: Understanding, events: Emit,
                  store: SessionStore | None, alert: StaffAlert, clock: Clock, *, echo_cancellation: bool = False,
                  emergency_repeats: int = 0, keyboard: Callable[[], str | None] | None = None,
                  recorder: AudioRecorder | None = None) -> None:
@@ -56,7 +56,8 @@ class VoiceSession:
         self.voice = voice
         self.endpointer = endpointer
         self.understanding = understanding
-        self.events = events
+        self.events = isolated(events)
+        """Every display (stdout, a screen, a transcript): one that fails costs only itself."""
         self.store = store
         self.alert = alert
         self.clock = clock
@@ -99,8 +100,8 @@ class VoiceSession:
             # records kept in memory after a failed save are tried once more.
             ended = self.dialog.interrupted()
             if ended is not None:
-                self.events(action_event(ended) or {})
-                save_record(self.store, ended.record)
+                save_record(self.store, ended.record)  # the record first, then the displays
+                self.events(action_event(ended))
             elif self.store is not None and self.store.unsaved:
                 try:
                     self.store.flush()
@@ -132,7 +133,7 @@ class VoiceSession:
                 if not self._audio_failed(exc):
                     return ENDED
                 if self._live_source:
-                    self.events(action_event(ask) or {})  # microphone_back promises to ask again
+                    self.events(action_event(ask))  # microphone_back promises to ask again
                     self.voice.say(ask.prompts, ask.text)
         self._log_turn(ask, listened)
         self._keep_audio(ask, listened)
@@ -180,27 +181,24 @@ class VoiceSession:
 
     def _perform(self, actions: list[Action]) -> Ask | None:
         ask: Ask | None = None
-        emergency: Emergency | None = None
+        emergency = next((a for a in actions if isinstance(a, Emergency)), None)
+        records = [a.record for a in actions if isinstance(a, (Finished, Ended))]
         first_audio = True
-        if not any(isinstance(a, Emergency) for a in actions):
+        if emergency is not None:
+            self._emergency(emergency, records)
+        else:
             # The record first, then the minute of outcome speech: a stop (systemctl restart) while it is
-            # spoken must not lose it. Not before an emergency prompt, which nothing may delay: that record is
-            # saved as soon as the prompt has started.
-            for action in actions:
-                if isinstance(action, (Finished, Ended)):
-                    save_record(self.store, action.record)
+            # spoken must not lose it.
+            for record in records:
+                save_record(self.store, record)
         for action in actions:
-            if isinstance(action, Emergency):
-                self._emergency(action)
-                emergency = action
+            if action is emergency:
                 continue
-            self.events(action_event(action) or {})
+            self.events(action_event(action))
             if isinstance(action, Fallback):
                 self._fallback(action)
             elif isinstance(action, Finished):
                 self.finished = action
-                if emergency is not None:
-                    save_record(self.store, action.record)
             elif isinstance(action, (Say, Ask)):
                 started = self.voice.start(action.prompts, action.text)
                 if first_audio:
@@ -214,7 +212,9 @@ class VoiceSession:
                 if started:
                     self.voice.wait()
         if emergency is not None:
-            # After the outcome is shown and the record saved: repeating may go on for a long time.
+            # The journaled record into the database, once the prompt plays and the outcome is shown; then the
+            # repeating, which may go on for a long time.
+            commit_records(self.store)
             self.voice.wait()
             self._repeat_until_acknowledged(emergency)
         return ask
@@ -223,13 +223,18 @@ class VoiceSession:
         if self._decided_at is not None and self._turn_log:
             self._turn_log["decision_to_prompt"] = self.clock.monotonic() - self._decided_at
 
-    def _emergency(self, action: Emergency) -> None:
+    def _emergency(self, action: Emergency, records: list[dict[str, Any]]) -> None:
+        """Staff first, then the record, then every display. Starting the pager (not waited for) and an
+        fsynced journal append take milliseconds, so the spoken prompt still starts at once; the database,
+        which may wait seconds for a lock, gets the record after the prompt has started."""
         decided = self._decided_at if self._decided_at is not None else self.clock.monotonic()
-        self.voice.start(action.prompts, action.text)  # preloaded audio: starts before anything else
-        self.timings.emergency_prompt_delay = self.clock.monotonic() - decided
-        self.events(action_event(action) or {})
         if action.alert_staff:
             self.alert.send()
+        for record in records:
+            keep_record(self.store, record)
+        self.voice.start(action.prompts, action.text)  # preloaded audio: the first display
+        self.timings.emergency_prompt_delay = self.clock.monotonic() - decided
+        self.events(action_event(action))
 
     def _repeat_until_acknowledged(self, action: Emergency) -> None:
         phrases = self.dialog.content.phrases
