@@ -21,8 +21,8 @@ pytestmark = pytest.mark.whisper
 # kiosk then asks again; the same recorded answer is replayed for the second asking.
 ROUTINE = {"place": "back", "kind": "pain", "side": "middle", "onset": "gradual", "duration": "weeks",
            "work_posture": "neither"}
-HISTORY_NO = ("claudication", "numbness", "diabetes", "knee_giving_way", "near_fall", "muscle_fatigue",
-              "deep_heaviness")
+HISTORY_NO = tuple(q.id for q in Content.load().questionnaire.questions
+                   if q.section == "history" and set(q.answers) == {"yes", "no"})
 
 
 def keyed_clips(answers: dict[str, str]) -> dict[str, str]:
