@@ -33,16 +33,18 @@ from kiosk.settings import Settings
 
 ROUTINE_PLANS: dict[str, dict[str, str]] = {
     # Japanese (Whisper): a knee that gives way, no stroke signs or red flags; the knee questions are asked.
-    "ja": {"age_65": "yes", "place": "knee", "side": "right", "onset": "gradual", "duration": "weeks",
-           "knee_giving_way": "yes", "knee_situation": "stairs", "work_posture": "neither"},
-    # Korean (Vosk): long-lasting back trouble on both sides (the Korean clips cover these answers).
-    "ko": {"place": "back", "side": "both", "onset": "gradual", "duration": "weeks", "work_posture": "neither"},
+    "ja": {"age_55": "yes", "age_65": "yes", "place": "knee", "kind": "weak", "side": "right", "onset": "gradual",
+           "duration": "weeks", "knee_giving_way": "yes", "knee_situation": "stairs", "work_posture": "neither"},
+    # Korean (Vosk): back pain for weeks (the Korean clips cover these answers).
+    "ko": {"place": "back", "kind": "pain", "side": "both", "onset": "gradual", "duration": "weeks",
+           "work_posture": "neither"},
 }
 """Answers of the routine session; yes/no questions not listed are answered 「いいえ」."""
 EMERGENCY_PLANS: list[dict[str, str]] = [
     {"stroke_limb": "yes"},                 # a stroke sign, first question
     {"stroke_balance": "yes"},              # a stroke sign after four 「いいえ」
-    {"rf_bladder": "emergency"},            # a call for help (救急車 / 도와줘) instead of an answer
+    {"place": "back", "kind": "pain", "duration": "weeks",
+     "rf_bladder": "emergency"},            # a call for help (救急車 / 도와줘) instead of an answer
 ]
 
 

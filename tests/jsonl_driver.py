@@ -21,6 +21,8 @@ UTTERANCES = {
     "standing_up": "立ち上がるとき",
     "turning": "向きを変えるとき", "sitting": "座り仕事です", "standing": "立ち仕事です", "neither": "どちらでもない",
     "repeat": "もう一度お願いします", "emergency": "救急車を呼んでください",
+    "middle": "真ん中です", "weak": "力が入らないです", "pain": "痛みです", "fall": "転びました",
+    "twist": "ひねりました", "lifting": "重い物を持った",
 }
 
 

@@ -53,8 +53,8 @@ BROKEN = {
                          ["questions.yaml: item 'age_65', field 'yes_from_age'", "whole number of years"]),
     "missing-text": ("speech.yaml", "  closing: ", "  closin: ", ["speech.yaml", "texts.closing", "missing"]),
     # YAML 1.1 reads bare yes/no as true/false: the message says to quote them.
-    "bare-yes-in-a-rule": ("rules.yaml", "when: [{rf_bladder: [\"yes\"]}]", "when: [{rf_bladder: [yes]}]",
-                           ["rules.yaml: item 'cauda_bladder', field 'when'", 'write "yes" and "no" in quotes']),
+    "bare-yes-in-a-rule": ("rules.yaml", "when: [{stroke_limb: [\"yes\"]}]", "when: [{stroke_limb: [yes]}]",
+                           ["rules.yaml: item 'stroke_limb', field 'when'", 'write "yes" and "no" in quotes']),
     "bare-yes-no-answers": ("questions.yaml", "    answers: [\"yes\", \"no\"]\n", "    answers: [yes, no]\n",
                             ["questions.yaml: item 'stroke_limb', field 'answers'", 'write "yes" and "no" in quotes']),
 }

@@ -86,9 +86,14 @@ EDITS: dict[str, tuple[Callable[[Path], object], str, str, str, str]] = {
         "  - id: rf_fever\n    section: red_flag\n", "  - id: rf_fever\n    section: history\n")),
         "questions.yaml", "rf_fever", "section", "as 'red_flag'"),
     "red-flag-weakened": (lambda f: _edit(f, "rules.yaml", lambda t: t.replace(
-        "    when: [{rf_bladder: [\"yes\"]}]\n    level: emergency",
-        "    when: [{rf_bladder: [\"yes\"]}]\n    level: urgent")),
-        "rules.yaml", "cauda_bladder", "level", "pins 'rf_bladder' = yes alone"),
+        "      - {rf_bladder: [\"yes\"], kind: [weak, unknown]}\n    level: emergency",
+        "      - {rf_bladder: [\"yes\"], kind: [weak, unknown]}\n    level: urgent")),
+        "rules.yaml", "cauda_bladder", "level", "pins 'rf_bladder' = yes"),
+    # issue 20: a red flag is tied to the complaints CLINICAL.md gives it, and the manifest pins that scope
+    "red-flag-narrowed": (lambda f: _edit(f, "rules.yaml", lambda t: t.replace(
+        "    when: [{rf_night_pain: [\"yes\", unknown], place: [back, leg, thigh, unknown], kind: [pain, unknown]}]",
+        "    when: [{rf_night_pain: [\"yes\", unknown], place: [back], kind: [pain, unknown]}]")),
+        "rules.yaml", "night_pain", "level", "pins 'rf_night_pain' = yes for a complaint of"),
     "red-flag-deleted": (_delete_question_and_rule("rf_cannot_stand", "cannot_stand"), "questions.yaml",
                          "rf_cannot_stand", "id", "missing"),
     "osteopath-in-an-urgent-rule": (lambda f: _edit(f, "rules.yaml", lambda t: t.replace(
@@ -131,7 +136,7 @@ def test_check_doctor_and_start_refuse_a_relabelled_stroke_sign(
 
 def test_rewording_a_pinned_question_is_allowed(broken: Callable[[str, str, str], Path]) -> None:
     # The manifest pins ids and properties, not wording (the clinical texts are reworded with time anchors).
-    folder = broken("questions.yaml", "text: 顔の片側が動きにくい、", "text: 今日か昨日から、顔の片側が動きにくい、")
+    folder = broken("questions.yaml", "text: 今日か昨日、急に、顔の片側が", "text: 今日か昨日から、急に、顔の片側が")
     content = Content.load(folder)
     assert content.questionnaire.by_id("stroke_face").text.startswith("今日か昨日から")
 

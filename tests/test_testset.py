@@ -86,6 +86,7 @@ def test_files_are_canonical_and_indexed(clips: list[Clip]) -> None:
 
 
 def test_committed_audio_stays_small() -> None:
-    # 16 MB: raised from 15 for the negated-verb clips (立てない…), a safety case worth its 1 MB of clone.
+    # 16 MB: raised from 15 for the negated-verb clips (立てない…), a safety case worth its 1 MB of clone;
+    # 19 MB for issue 20's six new answer values (真ん中, 力が入らない, 痛み, 転んだ, ひねった, 重い物: 2.5 MB).
     size = sum(p.stat().st_size for p in ROOT.glob("*/*.wav"))
-    assert size < 16_000_000, f"{size / 1e6:.1f} MB of test audio; keep it under 16 MB"
+    assert size < 19_000_000, f"{size / 1e6:.1f} MB of test audio; keep it under 19 MB"

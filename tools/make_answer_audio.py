@@ -87,7 +87,7 @@ OOV_TEXTS = (
     "駅",
     # Negated verbs: a "yes" to a weakness question that ends in ない. Never "no"; asked again.
     "立てない",
-    "力が入らない",
+    "力が出ない",  # was 「力が入らない」, now an answer to 「どんな症状ですか」 (weak)
     "おしっこが出ない",
     "歩けない",
     "うまく話せない",

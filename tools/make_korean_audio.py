@@ -27,8 +27,9 @@ ANSWERS = {
     "both": "양쪽",
     "back": "허리",
     "gradual": "점점",
-    "weeks": "이주",
+    "weeks": "이 주 전",  # 「이주」 alone fell below min_confidence after a dozen earlier answers
     "neither": "모두",
+    "pain": "아파",
 }
 
 

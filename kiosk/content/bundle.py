@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from kiosk.content.datafiles import content_dir
 from kiosk.content.outcome import OutcomeContent
 from kiosk.content.phrases import AnswerPhrases
 from kiosk.content.questionnaire import Question, Questionnaire
+from kiosk.content.relevance import Relevance
 from kiosk.content.safety import check_manifest_questions, check_manifest_rules, check_rules
 from kiosk.content.speech import SpeechTexts
 from kiosk.content.triage import RuleSet
@@ -40,10 +42,16 @@ class Content:
         )
         content._cross_check(folder)
         check_manifest_questions(content.questionnaire, folder)
+        content.questionnaire.check_order(str(folder / "questions.yaml"))
         check_rules(content.questionnaire, content.rules, str(folder / "rules.yaml"),
                     str(folder / "questions.yaml"))
         check_manifest_rules(content.rules, content.outcomes, folder)
         return content
+
+    def next_question(self, answers: Mapping[str, str], after: str | None) -> Question | None:
+        """The next question to ask: it applies (ask_if) and some answer to it could still change the
+        level, the departments or the advice (kiosk/content/relevance.py). None when the check is done."""
+        return Relevance(self.questionnaire, self.rules, self.outcomes).next_question(answers, after)
 
     def _cross_check(self, folder: Path) -> None:
         questions = {q.id: q for q in self.questionnaire.questions}
@@ -79,12 +87,16 @@ class Content:
             texts[f"hint.{q.id}"] = self.speech.hint(q.answers)
         for lid, level in self.outcomes.levels.items():
             texts[f"level.{lid}"] = level.speech
+            if all(level.go):
+                texts[f"go.{lid}.before"], texts[f"go.{lid}.after"] = level.go
             for i, text in enumerate(level.see_doctor_if):
                 texts[f"see_doctor.{lid}.{i}"] = text
         for did, name in self.outcomes.departments.items():
             texts[f"department.{did}"] = name
         for rule in self.rules.rules:
             texts[f"reason.{rule.id}"] = rule.reason
+            if rule.reason_unsure is not None:
+                texts[f"reason.{rule.id}.unsure"] = rule.reason_unsure
         for advice in self.outcomes.advice:
             texts[f"advice.{advice.id}"] = advice.text
         return texts
@@ -96,9 +108,10 @@ PROMPT_KINDS: dict[str, tuple[str, str, str]] = {
     "question": ("questions.yaml", "{rest}", "text"),
     "hint": ("speech.yaml", "hint_two / hint_many", "for question {rest}"),
     "level": ("outcomes.yaml", "levels.{rest}", "speech"),
+    "go": ("outcomes.yaml", "levels.{level}", "go ({index})"),
     "see_doctor": ("outcomes.yaml", "levels.{level}", "see_doctor_if[{index}]"),
     "department": ("outcomes.yaml", "departments.{rest}", "name"),
-    "reason": ("rules.yaml", "{rest}", "reason"),
+    "reason": ("rules.yaml", "{level}", "reason{unsure}"),
     "advice": ("advice.yaml", "{rest}", "text"),
 }
 
@@ -109,7 +122,9 @@ def prompt_source(prompt_id: str) -> str:
     if kind not in PROMPT_KINDS:
         return "unknown source"
     level, _, index = rest.partition(".")
-    file, item, field = (part.format(rest=rest, level=level, index=index) for part in PROMPT_KINDS[kind])
+    unsure = "_unsure" if index == "unsure" else ""
+    file, item, field = (part.format(rest=rest, level=level, index=index, unsure=unsure)
+                         for part in PROMPT_KINDS[kind])
     return f"{file}: item '{item}', field '{field}'"
 
 

@@ -23,6 +23,9 @@ class Level:
     speech: str
     default_departments: tuple[str, ...]
     see_doctor_if: tuple[str, ...]
+    go: tuple[str, str] = ("", "")
+    """The short spoken outcome's first sentence, said around the departments: the level and where to go
+    (「2時間以内をめやすに、」 整形外科 「を、受診してください。」)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,10 @@ class Outcome:
     rule_ids: tuple[str, ...]
     advice: tuple[Advice, ...]
     see_doctor_if: tuple[str, ...]
+    reason_prompts: tuple[str, ...] = ()
+    """The prompt id of each reason (reason.<rule>, or reason.<rule>.unsure when said as uncertain)."""
+    go_first: tuple[str, ...] = ()
+    """Where to go first: the departments of the rule that set the level (all of them are in departments)."""
 
 
 @dataclass(frozen=True)
@@ -84,14 +91,17 @@ class OutcomeContent:
             if lid not in raw_levels:
                 raise top.error("levels", f"level '{lid}' is missing")
             item = Fields(file, f"levels.{lid}", raw_levels[lid])
-            item.only("colour", "label", "speech", "default_departments", "see_doctor_if", "source")
+            item.only("colour", "label", "speech", "go", "default_departments", "see_doctor_if", "source")
             item.text("source")
             defaults = item.text_list("default_departments")
             for d in defaults:
                 if d not in departments:
                     raise item.error("default_departments", f"unknown department '{d}'")
+            go = item.text_list("go", ["", ""]) if lid != EMERGENCY else ("", "")
+            if len(go) != 2 or (lid != EMERGENCY and not all(go)):
+                raise item.error("go", "must be two texts, said before and after the departments' names")
             levels[lid] = Level(lid, item.text("colour"), item.text("label"), item.text("speech"), defaults,
-                                item.text_list("see_doctor_if", []))
+                                item.text_list("see_doctor_if", []), (go[0], go[1]))
         return cls(levels, departments, _load_advice(advice_path))
 
     def compose(self, triage: Triage, answers: Mapping[str, str], at_least: str = SELF_CARE) -> Outcome:
@@ -101,21 +111,23 @@ class OutcomeContent:
         level = self.levels[lid]
         # Self-care reasons (「筋肉の疲れや姿勢」) and places (整骨院) are not said beside a reason to see a
         # doctor: they would soften it, and 整骨院 is not a medical institution.
-        fired = [r for r in triage.fired if r.level != SELF_CARE or lid == SELF_CARE]
+        fired = [r for r in triage.explained if r.rule.level != SELF_CARE or lid == SELF_CARE]
         raised = level.default_departments if lid != triage.level else ()
         # The top level's departments first (a raised level's own defaults), then the others', each named once.
-        departments = _unique([*(d for r in fired if r.level == lid for d in r.departments), *raised,
-                               *(d for r in fired for d in r.departments)])
+        departments = _unique([*(d for r in fired if r.rule.level == lid for d in r.rule.departments), *raised,
+                               *(d for r in fired for d in r.rule.departments)])
         if lid != SELF_CARE:
             departments = tuple(d for d in departments if d not in SELF_CARE_ONLY_DEPARTMENTS)
         if not departments:
             departments = level.default_departments
+        top = fired[0].rule.departments if fired and fired[0].rule.level == lid else level.default_departments
+        go_first = tuple(d for d in top if d in departments) or departments[:1]
         advice = () if lid == EMERGENCY else tuple(a for a in self.advice if a.applies(lid, answers))
         return Outcome(
             level=lid, colour=level.colour, label=level.label, speech=level.speech,
             departments=departments, department_names=tuple(self.departments[d] for d in departments),
-            reasons=tuple(r.reason for r in fired), rule_ids=tuple(r.id for r in fired), advice=advice,
-            see_doctor_if=level.see_doctor_if,
+            reasons=tuple(r.text for r in fired), rule_ids=tuple(r.rule.id for r in fired), advice=advice,
+            see_doctor_if=level.see_doctor_if, reason_prompts=tuple(r.prompt for r in fired), go_first=go_first,
         )
 
 

@@ -10,7 +10,9 @@ from kiosk.content.conditions import Condition, parse_condition
 from kiosk.content.yamlfile import Fields, load_yaml
 from kiosk.errors import ContentError
 
-SECTIONS = ("stroke", "red_flag", "history")
+SECTIONS = ("stroke", "complaint", "red_flag", "history")
+"""In this order: the stroke gate first (CLINICAL.md), then what and where the trouble is, so that red flags that
+cannot apply to it (rules.yaml says which) are not asked, then the red flags, then the rest of the history."""
 # Values accepted by every question besides its own answers.
 ALWAYS_ACCEPTED = ("unknown", "repeat", "emergency")
 
@@ -60,13 +62,21 @@ class Questionnaire:
             if clash:
                 raise item.error("answers", f"{', '.join(sorted(clash))} is always accepted; do not list it")
             ask_if = parse_condition(item, "ask_if")
-            if section != "history" and not ask_if.always:
+            if section in ("stroke", "red_flag") and not ask_if.always:
                 raise item.error("ask_if", "stroke and red-flag questions are asked of everyone")
             _check_refers_back(item, ask_if, questions)
             yes_from_age = _yes_from_age(item, answers)
             questions.append(Question(qid, section, item.text("text"), answers, ask_if, item.text("source"),
                                       yes_from_age))
         return cls(tuple(questions))
+
+    def check_order(self, file: str) -> None:
+        """Sections come in the order of SECTIONS, each once (its intro is said when it begins). Checked after
+        the safety manifest, whose messages name a moved stroke sign or red flag more precisely."""
+        for before, q in zip(self.questions, self.questions[1:]):
+            if SECTIONS.index(q.section) < SECTIONS.index(before.section):
+                raise ContentError(file, q.id, "section", f"'{q.section}' after '{before.section}' ({before.id}): "
+                                                          f"sections go in the order {', '.join(SECTIONS)}")
 
     def by_id(self, qid: str) -> Question:
         for q in self.questions:

@@ -2,9 +2,11 @@
 
 The level is the maximum over rules, and each rule is an OR of ANDs of "question has one of these answers".
 Order the answers of stroke and red-flag questions no < unknown < yes. A test of such a question is safe
-when it also accepts every higher answer, or when each higher answer it leaves out fires, on its own, a
-rule of at least the same level. Then raising an answer can switch a rule off only where an equal or higher
-rule switches on, so the maximum never falls: "yes" instead of "no" never lowers the level, and "unknown"
+when it also accepts every higher answer, or when for each higher answer it leaves out some rule of at least
+the same level has a clause that holds with that answer wherever this clause's other tests hold (the same
+questions, with at least the same answers: a red flag tied to a complaint, 「腰や足」, is checked under it).
+Then raising an answer can switch a rule off only where an equal or higher rule switches on, so the maximum
+never falls: "yes" instead of "no" never lowers the level, and "unknown"
 never gives less than "no", whatever the other answers are. These checks run when content loads, so an edit
 that breaks them stops the kiosk instead of reaching a patient. In urgent and emergency rules, one
 "unknown" among otherwise known answers of the other questions (side, onset, duration...) must never give
@@ -23,6 +25,7 @@ from kiosk.content.questionnaire import Questionnaire
 from kiosk.content.safety_manifest import (
     EMERGENCY_DEPARTMENTS,
     MANIFEST,
+    RED_FLAG_SCOPES,
     RED_FLAGS,
     SELF_CARE_ONLY_DEPARTMENTS,
     STROKE_GATE,
@@ -48,21 +51,32 @@ def fires_alone(rules: RuleSet, qid: str, answer: str, at_least: str) -> bool:
         for r in rules.rules)
 
 
+def raised_still_fires(rules: RuleSet, clause: Clause, qid: str, answer: str, at_least: str) -> bool:
+    """With `qid` raised to `answer` and the clause's other tests holding, a rule of >= `at_least` fires."""
+    others = {q: values for q, values in clause.tests if q != qid}
+    return any(rank(r.level) >= rank(at_least) and any(
+        answer in dict(c.tests).get(qid, frozenset()) and all(
+            q == qid or (q in others and others[q] <= values) for q, values in c.tests) for c in r.when.clauses)
+        for r in rules.rules)
+
+
 def check_rules(questionnaire: Questionnaire, rules: RuleSet, rules_file: str, questions_file: str) -> None:
     """Raise ContentError naming the rule or question that breaks a safety invariant."""
     gate = {q.id for q in questionnaire.questions if q.is_safety_gate}
     stroke = [q.id for q in questionnaire.questions if q.section == "stroke"]
     for rule in rules.rules:
-        for qid, values in rule.when.literals():
-            if qid not in gate:
-                continue
-            for higher in missing_higher(values):
-                if not fires_alone(rules, qid, higher, rule.level):
+        for clause in rule.when.clauses:
+            for qid, values in clause.tests:
+                if qid not in gate:
+                    continue
+                for higher in missing_higher(values):
+                    if raised_still_fires(rules, clause, qid, higher, rule.level):
+                        continue
                     raise ContentError(
                         rules_file, rule.id, "when",
                         f"fires on '{qid}' in {sorted(values)} but not on the higher answer '{higher}', and no "
-                        f"rule of level {rule.level} or above fires on '{higher}' alone: answering '{higher}' "
-                        f"could lower the level (order no < unknown < yes)")
+                        f"rule of level {rule.level} or above fires on '{higher}' with the same other answers: "
+                        f"answering '{higher}' could lower the level (order no < unknown < yes)")
     history = {q.id for q in questionnaire.questions if q.id not in gate and UNKNOWN in q.recorded_values}
     for rule in rules.rules:
         if rank(rule.level) < rank(URGENT):
@@ -124,11 +138,11 @@ def check_manifest_questions(questionnaire: Questionnaire, folder: Path) -> None
         if not q.ask_if.always:
             raise ContentError(questions_file, qid, "ask_if", f"must be empty: {MANIFEST} pins '{qid}' as asked "
                                                               "of everyone")
-        allowed = ("stroke",) if section == "stroke" else ("stroke", "red_flag")
+        allowed = ("stroke",) if section == "stroke" else ("stroke", "complaint", "red_flag")
         before = next((p for p in order[:order.index(qid)] if by_id[p].section not in allowed), None)
         if before is not None:
             first = "the stroke signs come first, before any other question" if section == "stroke" else \
-                "the red flags come before the history questions"
+                "the red flags come before the history questions (after the complaint)"
             raise ContentError(questions_file, qid, "order", f"is asked after '{before}' ({by_id[before].section}); "
                                                              f"{MANIFEST} pins {first}: move it up")
         if "yes" not in q.answers or "no" not in q.answers:
@@ -139,8 +153,9 @@ def check_manifest_rules(rules: RuleSet, outcomes: OutcomeContent, folder: Path)
     """The pinned signs are as strong as pinned, and the departments fit the levels (after check_rules)."""
     rules_file = str(folder / "rules.yaml")
     for qid, (_, level, what) in _pinned().items():
-        if not fires_alone(rules, qid, "yes", level):
-            raise _too_weak(rules, rules_file, qid, level, what)
+        for scope in RED_FLAG_SCOPES.get(qid, ({},)):
+            if not _fires_in(rules, qid, level, scope):
+                raise _too_weak(rules, rules_file, qid, level, what, scope)
     _check_departments(rules, outcomes, rules_file, str(folder / "outcomes.yaml"))
 
 
@@ -150,12 +165,24 @@ def _pinned() -> dict[str, tuple[str, str, str]]:
             **{qid: ("red_flag", level, "a red flag") for qid, level in RED_FLAGS.items()}}
 
 
-def _too_weak(rules: RuleSet, rules_file: str, qid: str, level: str, what: str) -> ContentError:
-    alone = [r for r in rules.rules if any(len(c.tests) == 1 and c.tests[0][0] == qid and "yes" in c.tests[0][1]
-                                           for c in r.when.clauses)]
-    pin = f"{MANIFEST} pins '{qid}' = yes alone ({what}) at {level} or above"
+def _fires_in(rules: RuleSet, qid: str, level: str, scope: dict[str, tuple[str, ...]]) -> bool:
+    """A rule of >= `level` fires on `qid` = yes wherever the complaint is in `scope` (whatever else holds):
+    one of its clauses tests `qid` with "yes" and otherwise only scope questions, each with all their answers."""
+    return any(rank(r.level) >= rank(level) and any(
+        "yes" in dict(c.tests).get(qid, frozenset()) and all(
+            q == qid or (q in scope and set(scope[q]) <= values) for q, values in c.tests)
+        for c in r.when.clauses) for r in rules.rules)
+
+
+def _too_weak(rules: RuleSet, rules_file: str, qid: str, level: str, what: str,
+              scope: dict[str, tuple[str, ...]]) -> ContentError:
+    alone = [r for r in rules.rules if any(
+        "yes" in dict(c.tests).get(qid, frozenset()) and all(q == qid or q in scope for q, _ in c.tests)
+        for c in r.when.clauses)]
+    where = f" for a complaint of {scope}" if scope else " alone"
+    pin = f"{MANIFEST} pins '{qid}' = yes{where} ({what}) at {level} or above"
     if not alone:
-        return ContentError(rules_file, qid, "when", f"no rule fires on '{qid}' = yes by itself; {pin}")
+        return ContentError(rules_file, qid, "when", f"no rule fires on '{qid}' = yes{where}; {pin}")
     strongest = max(alone, key=lambda r: rank(r.level))
     return ContentError(rules_file, strongest.id, "level", f"is {strongest.level}; {pin}")
 

@@ -28,11 +28,13 @@ STROKE_GATE: dict[str, str] = {
 
 RED_FLAGS: dict[str, str] = {
     # Red flags for the back and legs (CLINICAL.md#red-flags-for-low-back--leg-weakness): each must exist,
-    # stay in the red_flag section (asked of everyone, before the history; an unsure 「いいえ」 asked again),
-    # and its 「はい」 alone must fire a rule of at least this level.
+    # stay in the red_flag section (no ask_if; after the stroke signs and the complaint, before the history; an
+    # unsure 「いいえ」 asked again), and its 「はい」 must fire a rule of at least this level for every complaint
+    # RED_FLAG_SCOPES gives it (alone, where it gives none).
     "rf_bladder": EMERGENCY,  # cauda equina: same-day emergency care
     "rf_saddle": EMERGENCY,
     "rf_cannot_stand": URGENT,
+    "rf_leg_weak": URGENT,
     "rf_foot_drop": URGENT,
     "rf_both_legs": URGENT,
     "rf_progressive": URGENT,
@@ -41,6 +43,38 @@ RED_FLAGS: dict[str, str] = {
     "rf_night_pain": CONSULT,
     "rf_cancer": CONSULT,
     "rf_weight_loss": CONSULT,
+}
+
+Scope = tuple[dict[str, tuple[str, ...]], ...]
+"""Complaints, as alternatives of answers to the complaint questions (place, kind, side, onset, duration)."""
+
+
+def scope(*alternatives: dict[str, tuple[str, ...]]) -> Scope:
+    return alternatives
+
+
+BACK_OR_LEG: dict[str, tuple[str, ...]] = {"place": ("back", "leg", "thigh", "unknown")}
+WEAKNESS: dict[str, tuple[str, ...]] = {"kind": ("weak", "unknown")}
+
+RED_FLAG_SCOPES: dict[str, Scope] = {
+    # Where CLINICAL.md applies each red flag. Its list is for the low back and leg weakness; the knee has flags
+    # of its own (a hot swollen knee with fever, locking, swelling, giving way more often), and a knee that gives
+    # way is leg weakness too (seed 004: the lumbar nerves). A red flag is not asked outside its scope (the
+    # rules cannot fire there: kiosk/content/relevance.py); inside it, its 「はい」 must reach its level.
+    "rf_bladder": scope(BACK_OR_LEG, WEAKNESS),
+    "rf_saddle": scope(BACK_OR_LEG, WEAKNESS),
+    "rf_cannot_stand": scope({"place": ("back", "unknown")}, WEAKNESS),  # with the signs of weakness; 立てない
+    # legs weak with the trouble: for the back (seed 001's 赤信号, 002's 片脚だけ), and legs in pain
+    "rf_leg_weak": scope({"place": ("back", "unknown")}, {"place": ("leg", "thigh"), "kind": ("pain", "unknown")}),
+    "rf_foot_drop": scope({"place": ("leg", "thigh", "unknown"), "kind": ("weak", "unknown")}),
+    # both legs newly weak: a knee complaint; for the legs and back the complaint (両方, 力が入らない, 数日) and
+    # rf_leg_weak say it, and rules.yaml's both_legs_new fires on them
+    "rf_both_legs": scope({"place": ("knee", "unknown"), "kind": ("weak", "unknown")}),
+    "rf_progressive": scope(WEAKNESS),  # progressive weakness
+    "rf_fall": scope({"onset": ("sudden",), "duration": ("today", "yesterday", "days")}),  # a fall began it
+    "rf_night_pain": scope({"place": ("back", "leg", "thigh", "unknown"), "kind": ("pain", "unknown")}),
+    "rf_cancer": scope(BACK_OR_LEG),
+    "rf_weight_loss": scope(BACK_OR_LEG),
 }
 
 EMERGENCY_DEPARTMENTS: tuple[str, ...] = ("neuro",)

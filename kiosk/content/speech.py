@@ -8,14 +8,13 @@ from pathlib import Path
 from kiosk.content.yamlfile import Fields, load_yaml
 
 REQUIRED_TEXTS = (
-    "welcome", "stroke_intro", "red_flag_intro", "history_intro", "not_understood", "no_input", "moving_on",
-    "unclear_speech",
-    "recheck_no", "fallback_keyboard", "fallback_staff", "emergency_request", "emergency_home",
-    "emergency_clinic", "emergency_repeat", "emergency_acknowledged", "emergency_acknowledged_home",
-    "emergency_alert_failed", "departments_intro",
-    "departments_outro", "reasons_intro", "advice_intro", "see_doctor_intro", "closing", "incomplete",
-    "microphone_lost", "microphone_back", "model_missing", "ended_unanswered", "interim_intro",
-    "confirm_help",
+    "welcome", "stroke_intro", "complaint_intro", "red_flag_intro", "history_intro", "not_understood",
+    "no_input", "moving_on", "unclear_speech", "recheck_no", "fallback_keyboard", "fallback_staff",
+    "emergency_request", "emergency_home", "emergency_clinic", "emergency_repeat", "emergency_acknowledged",
+    "emergency_acknowledged_home", "emergency_alert_failed", "departments_intro", "departments_outro",
+    "reason_intro", "details_offer", "reasons_intro", "all_departments_intro", "advice_intro",
+    "see_doctor_intro", "closing", "incomplete", "microphone_lost", "microphone_back", "model_missing",
+    "ended_unanswered", "interim_intro", "confirm_help",
 )
 
 
@@ -51,8 +50,8 @@ class SpeechTexts:
         return self.texts[key]
 
     def hint(self, answers: tuple[str, ...]) -> str:
-        """How to answer, e.g. 「はい」か「いいえ」でお答えください。"""
+        """How to answer, e.g. はい、か、いいえ、でお答えください。"""
         labels = [self.answer_labels[a] for a in answers]
         if len(labels) == 2:
             return self.hint_two.format(a=labels[0], b=labels[1])
-        return self.hint_many.format(options="」「".join(labels))
+        return self.hint_many.format(options="、".join(labels))  # 、: a pause, and each read on its own

@@ -20,6 +20,7 @@ from kiosk.content.phrases import UNKNOWN
 from kiosk.content.questionnaire import Question
 from kiosk.content.triage import Triage
 from kiosk.dialog.actions import Action, Ask, Emergency, Ended, Fallback, Finished, Say, Understood
+from kiosk.dialog.outcome_speech import outcome_details, short_outcome
 from kiosk.dialog.understanding import CALL_FOR_HELP, REPEAT, Heard
 from kiosk.settings import DialogSettings, SiteSettings
 
@@ -28,7 +29,12 @@ class State(Enum):
     NOT_STARTED = "not_started"
     ASKING = "asking"
     EMERGENCY = "emergency"
+    OFFERING = "offering"  # the short outcome is said and saved; 「くわしく聞きますか」 waits for an answer
     FINISHED = "finished"
+
+
+DETAILS = "details"
+"""The question id of 「くわしく聞きますか」 after the short spoken outcome (no question of the check)."""
 
 
 @dataclass
@@ -66,17 +72,20 @@ class Dialog:
         self._log = _Log(clock.wall(), clock.monotonic())
         self._silent_questions = 0  # questions in a row passed over with nothing said at all
         self._told_unclear_speech = False
+        self._offered: Outcome | None = None
 
     # --- events from the driver ---
 
     def start(self) -> list[Action]:
-        first = self.content.questionnaire.next_question(self.answers, after=None)
+        first = self.content.next_question(self.answers, after=None)
         assert first is not None, "content has at least one question"
         self.state = State.ASKING
         return [self._say("welcome"), *self._begin(first, previous=None)]
 
     def hear(self, heard: Heard) -> list[Action]:
         """An answer from the person (typed, or recognised); `heard.answer` None means not understood."""
+        if self.state is State.OFFERING:
+            return self._details(heard)
         if self.state is not State.ASKING or self._turn is None:
             return []
         turn, answer = self._turn, heard.answer
@@ -102,12 +111,17 @@ class Dialog:
 
     def no_input(self) -> list[Action]:
         """Nothing was said before the no-input timeout."""
+        if self.state is State.OFFERING:
+            return self._details(Heard("no", ""))
         if self.state is not State.ASKING:
             return []
         return self._failed("no_input")
 
     def abort(self) -> list[Action]:
         """The session ended early (input closed, device lost): say so, and the record of what was answered."""
+        if self.state is State.OFFERING:
+            self.state = State.FINISHED  # the outcome was said and its record saved: nothing is lost
+            return []
         return self._stop("incomplete", "input_ended")
 
     def interrupted(self) -> Ended | None:
@@ -196,7 +210,7 @@ class Dialog:
         if triage.level == EMERGENCY:
             alert, *rest = self._emergency(triage, requested=False)
             return [alert, *actions, *rest]  # the emergency prompt first, then what was heard
-        following = self.content.questionnaire.next_question(self.answers, after=q.id)
+        following = self.content.next_question(self.answers, after=q.id)
         if following is not None:
             return actions + self._begin(following, previous=q)
         return actions + self._finish(triage)
@@ -213,9 +227,9 @@ class Dialog:
             prompts.insert(0, "speech.emergency_request")
             texts.insert(0, speech["emergency_request"])
         else:
-            top = [r for r in triage.fired if r.level == EMERGENCY][0]
-            prompts.append(f"reason.{top.id}")
-            texts.append(top.reason)
+            top = next(r for r in triage.explained if r.rule.level == EMERGENCY)
+            prompts.append(top.prompt)
+            texts.append(top.text)
         prompts.append(f"speech.{mode_text}")
         texts.append(speech[mode_text])
         alert = Emergency("".join(texts), tuple(prompts), outcome.reasons, self.site.mode == "clinic")
@@ -223,9 +237,26 @@ class Dialog:
         return [alert, Finished(outcome, self._record(outcome, completed=True))]
 
     def _finish(self, triage: Triage) -> list[Action]:
-        self.state = State.FINISHED
+        self.state = State.OFFERING
         outcome = self._outcome(triage, requested=False)
-        return [*self._outcome_speech(outcome), Finished(outcome, self._record(outcome, completed=True))]
+        self._offered = outcome
+        offer = Ask(DETAILS, self.content.speech["details_offer"], ("speech.details_offer",), ("yes", "no"))
+        return [*short_outcome(self.content, outcome), Finished(outcome, self._record(outcome, completed=True)),
+                offer]
+
+    def _details(self, heard: Heard) -> list[Action]:
+        """The answer to 「くわしく聞きますか」: the rest of the outcome on 「はい」, else the closing words."""
+        if heard.answer == CALL_FOR_HELP:
+            self._log.emergency_request = True
+            return self._emergency(self.content.rules.triage(self.answers), requested=True)
+        if heard.answer == REPEAT:
+            return [Ask(DETAILS, self.content.speech["details_offer"], ("speech.details_offer",), ("yes", "no"),
+                        attempt=2)]
+        self.state = State.FINISHED
+        offered, self._offered = self._offered, None
+        rest = outcome_details(self.content, offered, self.settings.spoken_advice) if (
+            heard.answer == "yes" and offered is not None) else []
+        return [*rest, self._say("closing", "outcome")]
 
     def _outcome(self, triage: Triage, requested: bool) -> Outcome:
         # A call for help raises the level to an emergency, with the departments an emergency goes to.
@@ -234,30 +265,6 @@ class Dialog:
             return outcome
         return dataclasses.replace(outcome, reasons=(self.content.speech["emergency_request"], *outcome.reasons),
                                    rule_ids=("emergency_request", *outcome.rule_ids))
-
-    def _outcome_speech(self, outcome: Outcome) -> list[Action]:
-        speech = self.content.speech
-        names = "、".join(outcome.department_names)
-        says = [
-            Say(outcome.speech, (f"level.{outcome.level}",), "outcome"),
-            Say(speech["departments_intro"] + names + speech["departments_outro"],
-                ("speech.departments_intro", *(f"department.{d}" for d in outcome.departments),
-                 "speech.departments_outro"), "outcome"),
-        ]
-        limit = self.settings.spoken_advice
-        if outcome.reasons:
-            says.append(self._say("reasons_intro", "outcome"))
-            says += [Say(text, (f"reason.{rid}",), "outcome")
-                     for rid, text in list(zip(outcome.rule_ids, outcome.reasons))[:limit]]
-        if outcome.advice:
-            says.append(self._say("advice_intro", "outcome"))
-            says += [Say(a.text, (f"advice.{a.id}",), "outcome") for a in outcome.advice[:limit]]
-        if outcome.see_doctor_if:
-            says.append(self._say("see_doctor_intro", "outcome"))
-            says += [Say(text, (f"see_doctor.{outcome.level}.{i}",), "outcome")
-                     for i, text in enumerate(outcome.see_doctor_if)]
-        says.append(self._say("closing", "outcome"))
-        return list(says)
 
     def _say(self, key: str, kind: str = "say") -> Say:
         return Say(self.content.speech[key], (f"speech.{key}",), kind)

@@ -68,7 +68,7 @@ class TypedSession:
             line = self._read(lines)
             if not line:
                 self._handle(self.dialog.abort())
-                return None
+                return self.finished  # None unless the outcome was given before the input ended
             heard = self.understanding.understand(line.strip(), (*ask.answers, *ALWAYS_ACCEPTED), ask.yes_from_age)
             ask = self._handle(self.dialog.hear(heard)) or None
         return self.finished

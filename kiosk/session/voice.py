@@ -87,12 +87,12 @@ class VoiceSession:
                 actions = self.dialog.hear(first)
             while True:
                 ask = self._perform(actions)
-                if self.finished is not None or ask is None:
+                if ask is None:  # after the outcome, only 「くわしく聞きますか」 is still asked
                     return self.finished
                 heard = self._answer(ask)
                 if heard is ENDED:
                     self._perform(self.dialog.abort())
-                    return None
+                    return self.finished
                 self._decided_at = self.clock.monotonic()
                 actions = self.dialog.no_input() if heard is NO_INPUT else self.dialog.hear(heard)
         except KeyboardInterrupt:
